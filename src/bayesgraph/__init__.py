@@ -1,0 +1,25 @@
+"""bayesgraph: Bayesian networks written as graphs of entities and variables.
+
+The API follows Halerium's: code written for ``halerium`` runs with ``bayesgraph`` in its
+imports. Graphs compile to numpyro programs; inference runs on JAX.
+
+Examples
+--------
+>>> import bayesgraph
+>>> from bayesgraph.core import Graph, Variable
+>>> isinstance(bayesgraph.__version__, str)
+True
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from bayesgraph import exceptions
+
+try:
+    __version__ = version("bayesgraph")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__", "exceptions"]

@@ -1,0 +1,50 @@
+"""bayesgraph.core: the modelling language and, lazily, the models.
+
+Importing this module (and building graphs) never imports JAX or numpyro; the model classes
+and factories (``get_posterior_model``, ``get_generative_model``) load them on first use.
+
+Examples
+--------
+>>> from bayesgraph.core import Graph, Entity, Variable, StaticVariable
+>>> with Graph("g") as g:
+...     with Entity("e"):
+...         Variable("a", mean=0, variance=2)
+>>> g.e.a.global_name
+'g/e/a'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bayesgraph.core import distribution, operator
+from bayesgraph.core.data import DataLinker, get_data_linker
+from bayesgraph.core.entity import Entity
+from bayesgraph.core.graph import Graph, Inputs, Outputs
+from bayesgraph.core.operator.functions import *  # noqa: F403
+from bayesgraph.core.operator.functions import __all__ as _functions
+from bayesgraph.core.template import Template, copy_object
+from bayesgraph.core.utilities.print import print_child_tree, render_text, show
+from bayesgraph.core.variable import StaticVariable, Variable, VariableBase
+
+_LAZY = {
+    "get_posterior_model": "bayesgraph.core.model",
+    "get_generative_model": "bayesgraph.core.model",
+    "model": "bayesgraph.core.model",
+}
+
+__all__ = [
+    "Graph", "Entity", "Variable", "StaticVariable", "VariableBase", "Inputs", "Outputs",
+    "Template", "copy_object", "show", "render_text", "print_child_tree", "DataLinker",
+    "get_data_linker", "get_posterior_model", "get_generative_model", "distribution",
+    "operator", *_functions,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(_LAZY[name])
+        return module if name == "model" else getattr(module, name)
+    raise AttributeError(f"module 'bayesgraph.core' has no attribute {name!r}")

@@ -1,0 +1,170 @@
+"""The base class of distributions: a distribution is data, not code.
+
+A distribution has a name, named parameters (some of them mutually exclusive alternatives,
+e.g. Bernoulli's ``mean`` or ``logit``), defaults, allowed dtypes and a support. The compiler
+maps each distribution name to a numpyro class and translates the parameters (variance to
+scale, center/width to low/high); nothing here knows numpyro.
+
+Examples
+--------
+>>> from bayesgraph.core.distribution import NormalDistribution
+>>> d = NormalDistribution(mean=1.0)
+>>> sorted(d.get_parameters())
+['mean', 'variance']
+>>> float(d.get_parameters()["variance"])
+1.0
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from bayesgraph.exceptions import DistributionError, UnknownParameterError
+
+
+class DistributionBase:
+    """Common base of every distribution.
+
+    Parameters
+    ----------
+    **parameters
+        Initial parameter values: constants (numbers, lists, arrays) or expressions of
+        variables. Unset parameters take the class defaults.
+
+    Examples
+    --------
+    >>> from bayesgraph.core.distribution import BernoulliDistribution
+    >>> d = BernoulliDistribution(logit=0.3)
+    >>> list(d.get_parameters())
+    ['logit']
+    """
+
+    #: the parameters; each group lists mutually exclusive alternatives, first is the default.
+    parameter_groups: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    #: default values of parameters that have one
+    defaults: ClassVar[dict[str, Any]] = {}
+    #: dtypes a variable with this distribution may have; the first is the default
+    dtypes: ClassVar[tuple[str, ...]] = ("float",)
+    #: True for distributions over integers or booleans
+    discrete: ClassVar[bool] = False
+    #: parameters that must be strictly positive
+    positive: ClassVar[tuple[str, ...]] = ()
+    #: parameters that must lie in [0, 1]
+    unit_interval: ClassVar[tuple[str, ...]] = ()
+    #: number of trailing parameter axes beyond the variable's shape (Categorical: 1)
+    parameter_event_dims: ClassVar[int] = 0
+
+    def __init__(self, **parameters: Any) -> None:
+        self._values: dict[str, Any] = {}
+        self._owner_name = "?"
+        for name, value in parameters.items():
+            self.set_parameter(name, value)
+
+    # -- parameter handling --------------------------------------------------------------
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """All parameter names of this distribution.
+
+        Examples
+        --------
+        >>> from bayesgraph.core.distribution import ExponentialDistribution
+        >>> ExponentialDistribution.parameter_names()
+        ('mean', 'log_mean', 'rate')
+        """
+        return tuple(name for group in cls.parameter_groups for name in group)
+
+    def _group_of(self, name: str) -> tuple[str, ...]:
+        for group in self.parameter_groups:
+            if name in group:
+                return group
+        valid = ", ".join(self.parameter_names()) or "none"
+        raise UnknownParameterError(
+            f"{type(self).__name__} of {self._owner_name!r} has no parameter {name!r}; "
+            f"valid parameters: {valid}"
+        )
+
+    def set_parameter(self, name: str, value: Any) -> None:
+        """Set a parameter; setting one of several alternatives clears the others.
+
+        Examples
+        --------
+        >>> from bayesgraph.core.distribution import PoissonDistribution
+        >>> d = PoissonDistribution(mean=2.0)
+        >>> d.set_parameter("log_mean", 0.0)
+        >>> list(d.get_parameters())
+        ['log_mean']
+        """
+        from bayesgraph.core.operator.operators import as_node
+
+        group = self._group_of(name)
+        node = as_node(value)
+        if isinstance(node, np.ndarray):
+            node = self._check_constant(name, node)
+        for other in group:
+            self._values.pop(other, None)
+        self._values[name] = node
+
+    def _check_constant(self, name: str, value: np.ndarray) -> np.ndarray:
+        if value.dtype.kind not in "biuf":
+            raise DistributionError(
+                f"parameter {name!r} of {self._owner_name!r} must be numeric, got {value!r}"
+            )
+        value = value.astype(np.float64)
+        where = f"parameter {name!r} of {self._owner_name!r} ({type(self).__name__})"
+        if not np.all(np.isfinite(value)):
+            raise DistributionError(f"{where} must be finite, got {value}")
+        if name in self.positive and np.any(value <= 0):
+            raise DistributionError(
+                f"{where} must be > 0, got {value}; a {name} is positive"
+            )
+        if name in self.unit_interval and np.any((value < 0) | (value > 1)):
+            raise DistributionError(f"{where} must lie in [0, 1], got {value}")
+        return value
+
+    def get_parameters(self) -> dict[str, Any]:
+        """The active parameter of every group: the one set, else the default.
+
+        Examples
+        --------
+        >>> from bayesgraph.core.distribution import UniformDistribution
+        >>> {k: float(v) for k, v in UniformDistribution(center=2.0).get_parameters().items()}
+        {'center': 2.0, 'width': 1.0}
+        """
+        active: dict[str, Any] = {}
+        for group in self.parameter_groups:
+            chosen = [name for name in group if name in self._values]
+            if chosen:
+                active[chosen[0]] = self._values[chosen[0]]
+            elif group[0] in self.defaults:
+                active[group[0]] = np.asarray(self.defaults[group[0]], dtype=np.float64)
+        return active
+
+    def is_set(self, name: str) -> bool:
+        """Whether ``name`` was given explicitly (rather than taken from the defaults).
+
+        Examples
+        --------
+        >>> from bayesgraph.core.distribution import NormalDistribution
+        >>> NormalDistribution(mean=1).is_set("variance")
+        False
+        """
+        return name in self._values
+
+    def copy(self) -> DistributionBase:
+        """A copy with the same parameter values (expressions are shared, not copied).
+
+        Examples
+        --------
+        >>> from bayesgraph.core.distribution import NormalDistribution
+        >>> NormalDistribution(mean=3.0).copy().get_parameters()["mean"].item()
+        3.0
+        """
+        new = type(self).__new__(type(self))
+        new._values = dict(self._values)
+        new._owner_name = self._owner_name
+        return new
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(self.parameter_names())})"

@@ -1,0 +1,73 @@
+"""Entities: named groups of variables and sub-entities.
+
+Examples
+--------
+>>> from bayesgraph.core import Entity, Variable
+>>> with Entity("woman") as woman:
+...     Variable("genetic_factor", shape=(), mean=0, variance=75)
+...     Variable("height", shape=(), mean=167 + genetic_factor, variance=25)
+>>> woman.height.get_parents()[0] is woman.genetic_factor
+True
+"""
+
+from __future__ import annotations
+
+from types import FrameType
+
+from bayesgraph.core.scope import Scopetor
+
+
+class Entity(Scopetor):
+    """A named group of variables and entities; anything but a Graph may live in it.
+
+    Parameters
+    ----------
+    name : str
+        The entity's name.
+    frame : frame, optional
+        The frame in which to bind the name (default: the caller's).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Entity
+    >>> e = Entity("s")
+    >>> e
+    <bayesgraph.Entity 's'>
+    """
+
+    def __init__(self, name: str, frame: FrameType | None = None, *,
+                 _register: bool = True) -> None:
+        super().__init__(name, frame, _register=_register)
+
+    def copy(self, name: str | None = None, strict: bool = True) -> Entity:
+        """Create an i.i.d. copy in the current scope (see :func:`bayesgraph.core.copy_object`).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Entity, Variable
+        >>> with Entity("car") as car:
+        ...     Variable("power", mean=160., variance=4.)
+        >>> car.copy("car2").power.global_name
+        'car2/power'
+        """
+        from bayesgraph.core.template import copy_object
+
+        return copy_object(self, name, strict=strict)
+
+    def get_template(self, name: str | None = None):
+        """Return a :class:`~bayesgraph.core.template.Template` that builds copies.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Entity, Graph, Variable
+        >>> with Entity("woman") as woman:
+        ...     Variable("height", mean=167, variance=25)
+        >>> Woman = woman.get_template("Woman")
+        >>> with Graph("family") as family:
+        ...     alice = Woman("alice")
+        >>> family.alice.height.global_name
+        'family/alice/height'
+        """
+        from bayesgraph.core.template import Template
+
+        return Template(self, name)

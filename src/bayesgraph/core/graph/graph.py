@@ -1,0 +1,108 @@
+"""Graphs: containers of a whole (sub-)process, with ``inputs`` and ``outputs``.
+
+Examples
+--------
+>>> from bayesgraph.core import Graph, Variable
+>>> with Graph("g") as g:
+...     Variable("z", mean=0, variance=1)
+...     Variable("x", mean=z, variance=0.1)
+>>> sorted(g.children)
+['inputs', 'outputs', 'x', 'z']
+"""
+
+from __future__ import annotations
+
+from types import FrameType
+
+from bayesgraph.core.entity.entity import Entity
+from bayesgraph.core.scope import Scopetor, inside
+from bayesgraph.core.variable.variable import VariableBase
+
+
+class Inputs(Entity):
+    """The ``inputs`` of a graph: it may only contain entities.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph
+    >>> Graph("g").inputs.name
+    'inputs'
+    """
+
+
+class Outputs(Entity):
+    """The ``outputs`` of a graph: it may only contain entities.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph
+    >>> Graph("g").outputs.name
+    'outputs'
+    """
+
+
+class Graph(Scopetor):
+    """A container for a process: sub-graphs, entities and variables.
+
+    Every graph starts with two children, ``inputs`` and ``outputs`` (entities that may only
+    hold entities). Graphs may contain graphs, entities and variables.
+
+    Parameters
+    ----------
+    name : str
+        The graph's name.
+    frame : frame, optional
+        The frame in which to bind the name (default: the caller's).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, Variable
+    >>> with Graph("graph_1") as graph_1:
+    ...     Variable("a", mean=0, variance=1)
+    >>> graph_1.a.global_name
+    'graph_1/a'
+    """
+
+    def __init__(self, name: str, frame: FrameType | None = None, *,
+                 _register: bool = True) -> None:
+        super().__init__(name, frame, _register=_register)
+        with inside(self):
+            Inputs("inputs", _register=False)
+            Outputs("outputs", _register=False)
+
+    def copy(self, name: str | None = None, strict: bool = True) -> Graph:
+        """Create an i.i.d. copy in the current scope (see :func:`bayesgraph.core.copy_object`).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, Variable
+        >>> with Graph("g") as g:
+        ...     Variable("a")
+        >>> g.copy("h").a.global_name
+        'h/a'
+        """
+        from bayesgraph.core.template import copy_object
+
+        return copy_object(self, name, strict=strict)
+
+    def get_template(self, name: str | None = None):
+        """Return a :class:`~bayesgraph.core.template.Template` that builds copies.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, Variable
+        >>> with Graph("g") as g:
+        ...     Variable("a")
+        >>> G = g.get_template()
+        >>> G("g2").a.global_name
+        'g2/a'
+        """
+        from bayesgraph.core.template import Template
+
+        return Template(self, name)
+
+
+Graph._allowed_children = (Graph, Entity, VariableBase)
+Entity._allowed_children = (Entity, VariableBase)
+Inputs._allowed_children = (Entity,)
+Outputs._allowed_children = (Entity,)

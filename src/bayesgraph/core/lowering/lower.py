@@ -1,0 +1,393 @@
+"""Lower a user's graph and data to a :class:`~bayesgraph.core.lowering.spec.ModelSpec`.
+
+All checks that can be made before any numerical work happen here, with errors that name the
+variable and the fix: references outside the graph, cycles, shapes, dtypes, data.
+
+Examples
+--------
+>>> import numpy as np
+>>> from bayesgraph.core import Graph, Variable, StaticVariable
+>>> from bayesgraph.core.lowering import lower
+>>> with Graph("lr") as lr:
+...     a = StaticVariable("a")
+...     x = Variable("x", variance=9)
+...     y = Variable("y", mean=a * x, variance=0.25)
+>>> spec, data = lower(lr, {lr.x: [1.0, 2.0], lr.y: [0.5, np.nan]})
+>>> [(v.name, v.role) for v in spec.variables]
+[('lr/a', 'latent'), ('lr/x', 'observed'), ('lr/y', 'partial')]
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from bayesgraph.core.data.data_linker import DataLinker, get_data_linker
+from bayesgraph.core.lowering.spec import Const, Expr, LoweredData, ModelSpec, Op, Ref, VariableSpec
+from bayesgraph.core.operator.operators import OPERATOR_TABLE, Operator
+from bayesgraph.core.scope import NamedObject, Scopetor
+from bayesgraph.core.variable.variable import VariableBase
+from bayesgraph.exceptions import (
+    CyclicGraphError,
+    DataError,
+    DistributionError,
+    DtypeError,
+    GraphStructureError,
+    MissingVariableError,
+    ShapeError,
+)
+
+_MAX_LISTED = 8
+
+
+def _list_names(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:_MAX_LISTED])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > _MAX_LISTED else "")
+
+
+def collect_variables(root: NamedObject) -> list[VariableBase]:
+    """The variables a model of ``root`` contains (``root`` itself if it is a variable).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> v = Variable("v")
+    >>> collect_variables(v) == [v]
+    True
+    """
+    if isinstance(root, VariableBase):
+        return [root, *root.get_all_variables()]
+    if isinstance(root, Scopetor):
+        return root.get_all_variables()
+    raise GraphStructureError(
+        f"a model needs a Graph, Entity or Variable, got {type(root).__name__}"
+    )
+
+
+class _ExprLowerer:
+    """Turns operator trees into spec expressions, inferring logical shapes with numpy."""
+
+    def __init__(self, members: dict[int, VariableBase], root: NamedObject) -> None:
+        self.members = members
+        self.root = root
+
+    def lower(self, node: Any, owner: VariableBase, param: str) -> Expr:
+        if isinstance(node, VariableBase):
+            if id(node) not in self.members:
+                raise GraphStructureError(
+                    f"parameter {param!r} of {owner.global_name!r} reads "
+                    f"{node.global_name!r}, which is not part of {self.root.global_name!r}; "
+                    "create that variable inside the graph (or copy it in)"
+                )
+            return Ref(node.global_name, node.shape, node.is_dynamic)
+        if isinstance(node, Operator):
+            args = tuple(self.lower(a, owner, param) for a in node.args)
+            spec = OPERATOR_TABLE[node.op]
+            dummies = [np.ones(a.shape) for a in args]
+            try:
+                with np.errstate(all="ignore"):
+                    result = np.asarray(spec.numpy_fn(*dummies, **node.kwargs))
+            except Exception as err:
+                shapes = ", ".join(str(a.shape) for a in args)
+                raise ShapeError(
+                    f"parameter {param!r} of {owner.global_name!r}: {node.describe()} cannot "
+                    f"be computed for operand shapes {shapes} (shapes of one example): {err}"
+                ) from None
+            return Op(node.op, args, tuple(node.kwargs.items()), result.shape,
+                      any(a.dynamic for a in args))
+        value = np.asarray(node, dtype=np.float64)
+        return Const(value, value.shape)
+
+
+def _check_parameter_shape(var: VariableBase, param: str, expr: Expr, event_dims: int) -> None:
+    target = var.shape + expr.shape[len(expr.shape) - event_dims:] if event_dims else var.shape
+    if event_dims and len(expr.shape) < event_dims:
+        raise ShapeError(
+            f"parameter {param!r} of {var.global_name!r} needs a last axis listing the "
+            f"categories, got shape {expr.shape}"
+        )
+    try:
+        ok = np.broadcast_shapes(expr.shape, target) == target
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ShapeError(
+            f"parameter {param!r} of {var.global_name!r} has shape {expr.shape} (per "
+            f"example), which does not broadcast to the variable's shape {target}; "
+            "give a value of that shape or change the variable's shape="
+        )
+    if expr.dynamic and not var.is_dynamic:
+        raise ShapeError(
+            f"StaticVariable {var.global_name!r} has parameter {param!r} that depends on a "
+            "dynamic Variable; a StaticVariable has one value for all examples: make it a "
+            "Variable, or make its parents static"
+        )
+
+
+def _topological_order(variables: list[VariableBase],
+                       parents: dict[str, tuple[str, ...]]) -> list[str]:
+    order_index = {v.global_name: i for i, v in enumerate(variables)}
+    children: dict[str, list[str]] = {name: [] for name in order_index}
+    indegree = {name: len(ps) for name, ps in parents.items()}
+    for name, ps in parents.items():
+        for p in ps:
+            children[p].append(name)
+    import heapq
+
+    ready = [(order_index[n], n) for n, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, name = heapq.heappop(ready)
+        order.append(name)
+        for child in children[name]:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                heapq.heappush(ready, (order_index[child], child))
+    if len(order) < len(variables):
+        remaining = {n for n in order_index if n not in set(order)}
+        cycle = _find_cycle(remaining, parents)
+        raise CyclicGraphError(
+            "the variables depend on each other in a cycle: "
+            + " -> ".join(repr(n) for n in cycle)
+            + "; a Bayesian network must be acyclic: remove one of these dependencies"
+        )
+    return order
+
+
+def _find_cycle(remaining: set[str], parents: dict[str, tuple[str, ...]]) -> list[str]:
+    start = min(remaining)
+    path = [start]
+    seen = {start: 0}
+    node = start
+    while True:
+        node = next(p for p in parents[node] if p in remaining)
+        if node in seen:
+            cycle = path[seen[node]:] + [node]
+            return list(reversed(cycle))
+        seen[node] = len(path)
+        path.append(node)
+
+
+def _resolve_key(key: Any, by_id: dict[int, VariableBase], by_name: dict[str, VariableBase],
+                 root: NamedObject) -> VariableBase:
+    if isinstance(key, VariableBase) and id(key) in by_id:
+        return key
+    name = key.global_name if isinstance(key, VariableBase) else key
+    if isinstance(name, str) and name in by_name:
+        return by_name[name]
+    if isinstance(name, str) and f"{root.global_name}/{name}" in by_name:
+        return by_name[f"{root.global_name}/{name}"]
+    shown = name if isinstance(name, str) else repr(key)
+    raise MissingVariableError(
+        f"data given for {shown!r}, which is not a variable of {root.global_name!r}; "
+        f"its variables are {_list_names(sorted(by_name))}"
+    )
+
+
+def _as_float_array(var: VariableBase, values: Any) -> np.ndarray:
+    try:
+        array = np.asarray(values)
+    except Exception as err:  # ragged lists and the like
+        raise DataError(f"data for {var.global_name!r} cannot be read as an array: {err}") from None
+    if array.dtype.kind not in "biuf":
+        raise DataError(
+            f"data for {var.global_name!r} must be numeric (use NaN for missing values), got "
+            f"an array of dtype {array.dtype}"
+            + (" with non-numeric entries" if array.dtype == object else "")
+        )
+    array = array.astype(np.float64)
+    if np.isinf(array).any():
+        where = np.argwhere(np.isinf(array))[:3].tolist()
+        raise DataError(
+            f"data for {var.global_name!r} contain infinite values (first at index {where}); "
+            "replace them by finite values, or by NaN to mark them missing"
+        )
+    return array
+
+
+def _check_values(var: VariableBase, array: np.ndarray, params: dict[str, Expr]) -> None:
+    finite = array[~np.isnan(array)]
+    if finite.size == 0:
+        return
+    name, dist = var.global_name, type(var.distribution).__name__
+    if var.dtype == "bool" and not np.isin(finite, (0.0, 1.0)).all():
+        raise DtypeError(
+            f"data for bool variable {name!r} ({dist}) must be 0/1 or True/False, got "
+            f"values such as {finite[~np.isin(finite, (0.0, 1.0))][:3]}"
+        )
+    if var.dtype == "int" and not np.all(finite == np.round(finite)):
+        raise DtypeError(
+            f"data for int variable {name!r} ({dist}) must be whole numbers, got values such "
+            f"as {finite[finite != np.round(finite)][:3]}"
+        )
+    if dist == "PoissonDistribution" and (finite < 0).any():
+        raise DataError(f"data for {name!r} (PoissonDistribution) must be >= 0")
+    if dist == "LogNormalDistribution" and (finite <= 0).any():
+        raise DataError(f"data for {name!r} (LogNormalDistribution) must be > 0")
+    if dist == "ExponentialDistribution" and (finite < 0).any():
+        raise DataError(f"data for {name!r} (ExponentialDistribution) must be >= 0")
+    if dist == "CategoricalDistribution":
+        k = next(iter(params.values())).shape[-1]
+        if ((finite < 0) | (finite >= k)).any():
+            raise DataError(
+                f"data for {name!r} (CategoricalDistribution with {k} categories) must lie in "
+                f"0 .. {k - 1}"
+            )
+    if dist == "UniformDistribution":
+        center, width = params["center"], params["width"]
+        if isinstance(center, Const) and isinstance(width, Const):
+            low, high = center.value - width.value / 2, center.value + width.value / 2
+            if ((array < low) | (array > high)).any():  # NaN compares False
+                raise DataError(
+                    f"data for {name!r} (UniformDistribution) must lie in "
+                    f"[center - width/2, center + width/2]"
+                )
+
+
+def _normalise_data(data: Any, variables: list[VariableBase], root: NamedObject,
+                    lowered_params: dict[str, dict[str, Expr]]) -> tuple[int, dict[str, np.ndarray]]:
+    linker: DataLinker = get_data_linker(data) if not isinstance(data, DataLinker) else data
+    by_id = {id(v): v for v in variables}
+    by_name = {v.global_name: v for v in variables}
+    arrays: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    for key, values in linker.items():
+        var = _resolve_key(key, by_id, by_name, root)
+        array = _as_float_array(var, values)
+        if var.is_dynamic:
+            if array.ndim != len(var.shape) + 1 or array.shape[1:] != var.shape:
+                raise DataError(
+                    f"data for dynamic Variable {var.global_name!r} have shape {array.shape}; "
+                    f"expected (n_data, *shape) = (n_data, {', '.join(map(str, var.shape))}"
+                    f"{',' if len(var.shape) == 1 else ''}) with the examples on the first axis"
+                    " (wrap a single example in a list)"
+                    .replace("(n_data, )", "(n_data,)")
+                )
+            counts[var.global_name] = array.shape[0]
+        else:
+            try:
+                array = np.broadcast_to(array, var.shape).copy()
+            except ValueError:
+                raise DataError(
+                    f"data for StaticVariable {var.global_name!r} have shape {array.shape}; "
+                    f"expected the variable's shape {var.shape} (a StaticVariable has no "
+                    "examples axis)"
+                ) from None
+        _check_values(var, array, lowered_params[var.global_name])
+        arrays[var.global_name] = array
+    distinct = set(counts.values())
+    if linker.n_data is not None:
+        distinct.add(linker.n_data)
+    if len(distinct) > 1:
+        listed = ", ".join(f"{n!r}: {c}" for n, c in counts.items())
+        extra = f"; n_data={linker.n_data}" if linker.n_data is not None else ""
+        raise DataError(
+            f"inconsistent number of examples: {listed}{extra}; every dynamic Variable's data "
+            "must have the same length along the first axis (use NaN for missing entries)"
+        )
+    n_data = distinct.pop() if distinct else 1
+    if n_data < 1:
+        raise DataError("data have zero examples; give at least one example")
+    return n_data, arrays
+
+
+def lower(root: NamedObject, data: Mapping | DataLinker | None = None
+          ) -> tuple[ModelSpec, LoweredData]:
+    """Validate ``root`` (a Graph, Entity or Variable) with ``data`` and freeze them.
+
+    Parameters
+    ----------
+    root : Graph, Entity or Variable
+        The model's structure.
+    data : dict or DataLinker, optional
+        ``{variable or global name: array-like}``; ``NaN`` marks missing entries.
+
+    Returns
+    -------
+    (ModelSpec, LoweredData)
+
+    Raises
+    ------
+    GraphStructureError, CyclicGraphError, ShapeError, DataError, DtypeError
+        With a message that names the variable and the fix.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> a = Variable("a")
+    >>> b = Variable("b", mean=a)
+    >>> a.mean = b
+    >>> lower(a)
+    Traceback (most recent call last):
+    ...
+    bayesgraph.exceptions.GraphStructureError: parameter 'mean' of 'a' reads 'b', which is not part of 'a'; create that variable inside the graph (or copy it in)
+    """
+    variables = collect_variables(root)
+    names = [v.global_name for v in variables]
+    if len(set(names)) != len(names):  # pragma: no cover - prevented by scopes
+        raise GraphStructureError("duplicate variable names in the graph")
+    members = {id(v): v for v in variables}
+    lowerer = _ExprLowerer(members, root)
+
+    lowered: dict[str, dict[str, Expr]] = {}
+    parents: dict[str, tuple[str, ...]] = {}
+    for var in variables:
+        dist = var.distribution
+        active = dist.get_parameters()
+        for group in dist.parameter_groups:
+            if not any(name in active for name in group):
+                raise DistributionError(
+                    f"{type(dist).__name__} of {var.global_name!r} needs one of "
+                    f"{', '.join(group)}, which has no default; set it, e.g. "
+                    f"{var.name}.{group[0]} = ..."
+                )
+        params = {k: lowerer.lower(v, var, k) for k, v in active.items()}
+        for k, expr in params.items():
+            _check_parameter_shape(var, k, expr, dist.parameter_event_dims)
+        lowered[var.global_name] = params
+        parents[var.global_name] = tuple(p.global_name for p in var.get_parents())
+    order = _topological_order(variables, parents)
+
+    n_data, arrays = _normalise_data(data, variables, root, lowered)
+    by_name = {v.global_name: v for v in variables}
+    values: dict[str, np.ndarray] = {}
+    missing: dict[str, np.ndarray] = {}
+    masks: dict[str, np.ndarray] = {}
+    value_fixed: dict[str, bool] = {}
+    specs: list[VariableSpec] = []
+    for name in order:
+        var = by_name[name]
+        dist_name = type(var.distribution).__name__
+        role, n_missing = "latent", 0
+        if name in arrays:
+            array = arrays[name]
+            mask = np.isnan(array)
+            if mask.all():
+                warnings.warn(
+                    f"all data for {name!r} are NaN: the variable is treated as unobserved",
+                    stacklevel=3,
+                )
+            elif mask.any():
+                role, n_missing = "partial", int(mask.sum())
+                missing[name] = np.flatnonzero(mask).astype(np.int64)
+                masks[name] = mask
+                values[name] = np.where(mask, 0.0, array)
+            else:
+                role = "observed"
+                values[name] = array
+        parent_fixed = all(value_fixed[p] for p in parents[name])
+        value_fixed[name] = role == "observed" or (
+            dist_name == "DiracDistribution" and role == "latent" and parent_fixed)
+        specs.append(VariableSpec(
+            name=name, dynamic=var.is_dynamic, shape=var.shape, dtype=var.dtype,
+            distribution=dist_name, params=tuple(lowered[name].items()),
+            parents=parents[name], role=role, n_missing=n_missing,
+            value_is_fixed=value_fixed[name],
+            density_is_fixed=role == "observed" and parent_fixed,
+        ))
+    spec = ModelSpec(root_name=root.global_name, n_data=n_data, variables=tuple(specs))
+    return spec, LoweredData(values=values, missing=missing, mask=masks)

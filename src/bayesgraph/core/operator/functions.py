@@ -1,0 +1,242 @@
+"""numpy-like functions that build operator expressions of variables.
+
+Each function takes variables, expressions or constants and returns an
+:class:`~bayesgraph.core.operator.operators.Operator`. Axes refer to the variable's own shape:
+the examples axis of a :class:`~bayesgraph.core.variable.Variable` is never reduced or indexed.
+
+Examples
+--------
+>>> from bayesgraph.core import Graph, Variable, StaticVariable, exp, sum
+>>> with Graph("g") as g:
+...     w = StaticVariable("w", shape=(3,))
+...     x = Variable("x", shape=(3,))
+...     y = Variable("y", mean=sum(w * x), variance=exp(-2.0))
+>>> y.mean.value.describe()
+'Sum((g/w * g/x), axis=None)'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bayesgraph.core.operator.operators import as_node, make
+
+__all__ = [
+    "exp", "log", "log1p", "expm1", "sqrt", "square", "sin", "cos", "tan", "arcsin", "arccos",
+    "arctan", "sinh", "cosh", "tanh", "abs", "sign", "sigmoid", "softplus", "maximum",
+    "minimum", "where", "clip", "greater", "less", "power", "pow", "sum", "mean", "prod",
+    "max", "min", "logsumexp", "softmax", "matmul", "dot", "reshape", "transpose",
+    "concatenate", "stack",
+]
+
+
+def _unary(op: str):
+    def fn(x: Any):
+        return make(op, as_node(x))
+
+    fn.__name__ = op
+    fn.__qualname__ = op
+    fn.__doc__ = f"""Elementwise ``{op}`` of an expression.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import {op}
+    >>> {op}(Variable("x")).op
+    '{op}'
+    """
+    return fn
+
+
+exp = _unary("exp")
+log = _unary("log")
+log1p = _unary("log1p")
+expm1 = _unary("expm1")
+sqrt = _unary("sqrt")
+square = _unary("square")
+sin = _unary("sin")
+cos = _unary("cos")
+tan = _unary("tan")
+arcsin = _unary("arcsin")
+arccos = _unary("arccos")
+arctan = _unary("arctan")
+sinh = _unary("sinh")
+cosh = _unary("cosh")
+tanh = _unary("tanh")
+abs = _unary("abs")  # noqa: A001 - numpy-like name, shadows the builtin on purpose
+sign = _unary("sign")
+sigmoid = _unary("sigmoid")
+softplus = _unary("softplus")
+
+
+def _binary(op: str):
+    def fn(x: Any, y: Any):
+        return make(op, as_node(x), as_node(y))
+
+    fn.__name__ = op
+    fn.__qualname__ = op
+    fn.__doc__ = f"""Elementwise ``{op}`` of two expressions (broadcasting).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import {op}
+    >>> {op}(Variable("x"), 1.0).op
+    '{op}'
+    """
+    return fn
+
+
+maximum = _binary("maximum")
+minimum = _binary("minimum")
+greater = _binary("greater")
+less = _binary("less")
+power = _binary("power")
+pow = power  # noqa: A001
+
+
+def where(condition: Any, x: Any, y: Any):
+    """Elementwise choice: ``x`` where ``condition`` is true, else ``y``.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import where, greater
+    >>> v = Variable("v")
+    >>> where(greater(v, 0), v, 0.0).op
+    'where'
+    """
+    return make("where", as_node(condition), as_node(x), as_node(y))
+
+
+def clip(x: Any, lower: Any, upper: Any):
+    """Clip ``x`` elementwise to ``[lower, upper]``.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import clip
+    >>> clip(Variable("v"), 0, 1).op
+    'clip'
+    """
+    return make("clip", as_node(x), as_node(lower), as_node(upper))
+
+
+def _reduction(op: str):
+    def fn(x: Any, axis: int | tuple[int, ...] | None = None):
+        return make(op, as_node(x), axis=axis)
+
+    fn.__name__ = op
+    fn.__qualname__ = op
+    fn.__doc__ = f"""``{op}`` over ``axis`` of the variable's own shape (all axes by default).
+
+    The examples axis of a dynamic variable is never reduced.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import {op}
+    >>> {op}(Variable("x", shape=(3,)), axis=0).kwargs
+    {{'axis': 0}}
+    """
+    return fn
+
+
+sum = _reduction("sum")  # noqa: A001
+mean = _reduction("mean")
+prod = _reduction("prod")
+max = _reduction("max")  # noqa: A001
+min = _reduction("min")  # noqa: A001
+logsumexp = _reduction("logsumexp")
+
+
+def softmax(x: Any, axis: int = -1):
+    """Softmax along ``axis`` of the variable's own shape.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import softmax
+    >>> softmax(Variable("x", shape=(3,))).op
+    'softmax'
+    """
+    return make("softmax", as_node(x), axis=axis)
+
+
+def matmul(x: Any, y: Any):
+    """Matrix product with numpy's ``matmul`` rules, per example.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import matmul
+    >>> matmul(np.eye(2), Variable("x", shape=(2,))).op
+    'matmul'
+    """
+    return make("matmul", as_node(x), as_node(y))
+
+
+def dot(x: Any, y: Any):
+    """Dot product with numpy's ``dot`` rules, per example.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import dot
+    >>> dot(Variable("x", shape=(2,)), [1.0, 2.0]).op
+    'dot'
+    """
+    return make("dot", as_node(x), as_node(y))
+
+
+def reshape(x: Any, shape: tuple[int, ...]):
+    """Reshape to ``shape`` (the variable's own shape; the examples axis is kept).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import reshape
+    >>> reshape(Variable("x", shape=(4,)), (2, 2)).kwargs
+    {'shape': (2, 2)}
+    """
+    return make("reshape", as_node(x), shape=tuple(shape))
+
+
+def transpose(x: Any, axes: tuple[int, ...] | None = None):
+    """Permute the axes of the variable's own shape.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import transpose
+    >>> transpose(Variable("x", shape=(2, 3))).op
+    'transpose'
+    """
+    return make("transpose", as_node(x), axes=None if axes is None else tuple(axes))
+
+
+def concatenate(xs: list, axis: int = 0):
+    """Join expressions along an existing axis of their own shape.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import concatenate
+    >>> concatenate([Variable("a", shape=(2,)), [1.0]]).op
+    'concatenate'
+    """
+    return make("concatenate", *[as_node(x) for x in xs], axis=axis)
+
+
+def stack(xs: list, axis: int = 0):
+    """Stack expressions along a new axis of their own shape.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import stack
+    >>> stack([Variable("a"), Variable("b")]).op
+    'stack'
+    """
+    return make("stack", *[as_node(x) for x in xs], axis=axis)

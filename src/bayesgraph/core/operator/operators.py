@@ -1,0 +1,385 @@
+"""Expression nodes: the operators that distribution parameters are built from.
+
+An expression is a tree of :class:`Operator` nodes whose leaves are variables and constants.
+Every operator names an entry of :data:`OPERATOR_TABLE`, which says how numpy computes it
+(used for shape inference and constant values) and which JAX function the compiler calls.
+The modelling language never imports JAX: the JAX side is only a dotted name here.
+
+Examples
+--------
+>>> from bayesgraph.core import Graph, Variable
+>>> with Graph("g") as g:
+...     x = Variable("x")
+...     y = Variable("y", mean=2 * x + 1)
+>>> y.mean.value
+<bayesgraph.Add (Mul(2, g/x) + 1)>
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def _logsumexp(x, axis=None):
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(x - m), axis=axis))
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _getitem(x, key):
+    return x[key]
+
+
+@dataclass(frozen=True)
+class OperatorSpec:
+    """How one operator is computed.
+
+    Attributes
+    ----------
+    name : str
+        The operator's name in expressions and in the lowered description.
+    numpy_fn : callable
+        numpy implementation (shape inference and constant folding).
+    jax_fn : str
+        dotted path of the JAX implementation, resolved by the compiler only.
+    elementwise : bool
+        True for broadcasting elementwise operators; the compiler aligns the examples axis of
+        such operators by reshaping instead of ``vmap``.
+
+    Examples
+    --------
+    >>> OPERATOR_TABLE["add"].elementwise
+    True
+    """
+
+    name: str
+    numpy_fn: Callable[..., Any]
+    jax_fn: str
+    elementwise: bool
+
+
+def _table() -> dict[str, OperatorSpec]:
+    ew = {  # elementwise: name -> (numpy fn, jax path)
+        "add": (np.add, "jax.numpy.add"),
+        "subtract": (np.subtract, "jax.numpy.subtract"),
+        "multiply": (np.multiply, "jax.numpy.multiply"),
+        "divide": (np.divide, "jax.numpy.divide"),
+        "power": (np.power, "jax.numpy.power"),
+        "negative": (np.negative, "jax.numpy.negative"),
+        "exp": (np.exp, "jax.numpy.exp"),
+        "log": (np.log, "jax.numpy.log"),
+        "log1p": (np.log1p, "jax.numpy.log1p"),
+        "expm1": (np.expm1, "jax.numpy.expm1"),
+        "sqrt": (np.sqrt, "jax.numpy.sqrt"),
+        "square": (np.square, "jax.numpy.square"),
+        "sin": (np.sin, "jax.numpy.sin"),
+        "cos": (np.cos, "jax.numpy.cos"),
+        "tan": (np.tan, "jax.numpy.tan"),
+        "arcsin": (np.arcsin, "jax.numpy.arcsin"),
+        "arccos": (np.arccos, "jax.numpy.arccos"),
+        "arctan": (np.arctan, "jax.numpy.arctan"),
+        "sinh": (np.sinh, "jax.numpy.sinh"),
+        "cosh": (np.cosh, "jax.numpy.cosh"),
+        "tanh": (np.tanh, "jax.numpy.tanh"),
+        "abs": (np.abs, "jax.numpy.abs"),
+        "sign": (np.sign, "jax.numpy.sign"),
+        "sigmoid": (_sigmoid, "jax.nn.sigmoid"),
+        "softplus": (_softplus, "jax.nn.softplus"),
+        "maximum": (np.maximum, "jax.numpy.maximum"),
+        "minimum": (np.minimum, "jax.numpy.minimum"),
+        "where": (np.where, "jax.numpy.where"),
+        "clip": (np.clip, "jax.numpy.clip"),
+        "greater": (np.greater, "jax.numpy.greater"),
+        "less": (np.less, "jax.numpy.less"),
+    }
+    structural = {
+        "sum": (np.sum, "jax.numpy.sum"),
+        "mean": (np.mean, "jax.numpy.mean"),
+        "prod": (np.prod, "jax.numpy.prod"),
+        "max": (np.max, "jax.numpy.max"),
+        "min": (np.min, "jax.numpy.min"),
+        "logsumexp": (_logsumexp, "jax.scipy.special.logsumexp"),
+        "softmax": (_softmax, "jax.nn.softmax"),
+        "matmul": (np.matmul, "jax.numpy.matmul"),
+        "dot": (np.dot, "jax.numpy.dot"),
+        "reshape": (np.reshape, "jax.numpy.reshape"),
+        "transpose": (np.transpose, "jax.numpy.transpose"),
+        "concatenate": (lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+                        "bayesgraph.core.compiler.ops.concatenate"),
+        "stack": (lambda *xs, axis=0: np.stack(xs, axis=axis),
+                  "bayesgraph.core.compiler.ops.stack"),
+        "getitem": (_getitem, "bayesgraph.core.compiler.ops.getitem"),
+    }
+    table = {k: OperatorSpec(k, f, j, True) for k, (f, j) in ew.items()}
+    table.update({k: OperatorSpec(k, f, j, False) for k, (f, j) in structural.items()})
+    return table
+
+
+#: Every operator the modelling language knows, keyed by name.
+OPERATOR_TABLE: dict[str, OperatorSpec] = _table()
+
+_SYMBOLS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "power": "**",
+            "matmul": "@"}
+
+
+def as_node(value: Any) -> Any:
+    """Turn a user value into an expression node or a numpy constant.
+
+    Variables and operators are returned as they are; a distribution parameter is replaced by
+    its current value; anything else becomes a numpy array (lists and tuples included).
+
+    Examples
+    --------
+    >>> as_node([1, 2]).tolist()
+    [1, 2]
+    """
+    from bayesgraph.core.variable.parameter import Parameter
+
+    if isinstance(value, Parameter):
+        return value.value
+    if isinstance(value, ExpressionBase):
+        return value
+    try:
+        array = np.asarray(value)
+    except Exception as err:  # pragma: no cover - numpy raises many types
+        raise TypeError(f"cannot use {value!r} in an expression: {err}") from None
+    if array.dtype == object:
+        raise TypeError(
+            f"cannot use {value!r} in an expression: it is neither a number, an array of "
+            "numbers, nor a bayesgraph variable or expression"
+        )
+    return array
+
+
+class ExpressionBase:
+    """Arithmetic for variables, operators and parameters.
+
+    ``+ - * / ** @``, unary minus, reflected operators (so ``sum([...])`` works) and indexing
+    build :class:`Operator` nodes. Comparison with ``==`` keeps Python's identity semantics so
+    variables can be dictionary keys.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> x = Variable("x")
+    >>> type(sum([x, x])).__name__
+    'Add'
+    """
+
+    __array_ufunc__ = None  # numpy defers to our reflected operators
+
+    def _node(self):
+        return as_node(self)
+
+    def __add__(self, other):
+        return make("add", self._node(), as_node(other))
+
+    def __radd__(self, other):
+        return make("add", as_node(other), self._node())
+
+    def __sub__(self, other):
+        return make("subtract", self._node(), as_node(other))
+
+    def __rsub__(self, other):
+        return make("subtract", as_node(other), self._node())
+
+    def __mul__(self, other):
+        return make("multiply", self._node(), as_node(other))
+
+    def __rmul__(self, other):
+        return make("multiply", as_node(other), self._node())
+
+    def __truediv__(self, other):
+        return make("divide", self._node(), as_node(other))
+
+    def __rtruediv__(self, other):
+        return make("divide", as_node(other), self._node())
+
+    def __pow__(self, other):
+        return make("power", self._node(), as_node(other))
+
+    def __rpow__(self, other):
+        return make("power", as_node(other), self._node())
+
+    def __matmul__(self, other):
+        return make("matmul", self._node(), as_node(other))
+
+    def __rmatmul__(self, other):
+        return make("matmul", as_node(other), self._node())
+
+    def __neg__(self):
+        return make("negative", self._node())
+
+    def __pos__(self):
+        return self._node()
+
+    def __abs__(self):
+        return make("abs", self._node())
+
+    def __getitem__(self, key):
+        return make("getitem", self._node(), key=_freeze_key(key))
+
+    def __iter__(self):
+        raise TypeError(
+            f"{self!r} cannot be iterated over: index it explicitly, e.g. v[0], v[1]"
+        )
+
+    def __bool__(self):
+        raise TypeError(
+            f"the truth value of {self!r} is unknown until the model runs; use "
+            "bayesgraph.core.where(...) for conditional expressions"
+        )
+
+
+def _freeze_key(key: Any) -> Any:
+    """Make an index key hashable and free of expressions."""
+    if isinstance(key, tuple):
+        return tuple(_freeze_key(k) for k in key)
+    if isinstance(key, ExpressionBase):
+        raise TypeError("indexing with a variable or expression is not supported; "
+                        "use integers, slices or integer arrays")
+    if isinstance(key, (list, np.ndarray)):
+        return tuple(np.asarray(key).tolist())
+    return key
+
+
+def _describe(arg: Any) -> str:
+    from bayesgraph.core.variable.variable import VariableBase
+
+    if isinstance(arg, VariableBase):
+        return arg.global_name
+    if isinstance(arg, Operator):
+        return arg.describe()
+    if isinstance(arg, np.ndarray) and arg.ndim == 0:
+        return repr(arg.item())
+    if isinstance(arg, np.ndarray):
+        return np.array2string(arg, threshold=6)
+    return repr(arg)
+
+
+class Operator(ExpressionBase):
+    """An operator applied to expressions: one node of an expression tree.
+
+    Parameters
+    ----------
+    op : str
+        A key of :data:`OPERATOR_TABLE`.
+    *args
+        Operands: variables, operators or numpy constants.
+    **kwargs
+        Static keyword arguments (``axis=``, ``key=``, ``shape=``).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable, exp
+    >>> x = Variable("x")
+    >>> e = exp(x)
+    >>> e.op, e.args[0] is x
+    ('exp', True)
+    """
+
+    def __init__(self, op: str, *args: Any, **kwargs: Any) -> None:
+        if op not in OPERATOR_TABLE:
+            raise KeyError(f"unknown operator {op!r}; valid: {sorted(OPERATOR_TABLE)}")
+        self.op = op
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs)
+
+    def get_variables(self) -> list:
+        """Return the variables this expression reads, without duplicates, in order.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> a, b = Variable("a"), Variable("b")
+        >>> [v.name for v in (a * b + a).get_variables()]
+        ['a', 'b']
+        """
+        return list(dict.fromkeys(_walk_variables(self)))
+
+    def describe(self) -> str:
+        """A compact infix/functional rendering of the expression.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> (Variable("a") + 1).describe()
+        '(a + 1)'
+        """
+        parts = [_describe(a) for a in self.args]
+        if self.op in _SYMBOLS and len(parts) == 2:
+            return f"({parts[0]} {_SYMBOLS[self.op]} {parts[1]})"
+        if self.op == "negative":
+            return f"-{parts[0]}"
+        if self.op == "getitem":
+            return f"{parts[0]}[{self.kwargs['key']!r}]"
+        extra = [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{type(self).__name__}({', '.join(parts + extra)})"
+
+    def __repr__(self) -> str:
+        return f"<bayesgraph.{type(self).__name__} {self.describe()}>"
+
+
+def _walk_variables(node: Any):
+    from bayesgraph.core.variable.variable import VariableBase
+
+    if isinstance(node, VariableBase):
+        yield node
+    elif isinstance(node, Operator):
+        for arg in node.args:
+            yield from _walk_variables(arg)
+
+
+def _class_name(op: str) -> str:
+    special = {"add": "Add", "subtract": "Sub", "multiply": "Mul", "divide": "Div",
+               "power": "Pow", "negative": "Neg", "getitem": "GetItem", "matmul": "MatMul",
+               "logsumexp": "LogSumExp"}
+    return special.get(op, op.capitalize())
+
+
+#: One Operator subclass per operator (``operators.Sum``, ``operators.Add``, ...), so
+#: ``isinstance`` checks read like Halerium's ``halerium.core.operator.operators.Sum``.
+OPERATOR_CLASSES: dict[str, type[Operator]] = {}
+for _op in OPERATOR_TABLE:
+    _cls = type(_class_name(_op), (Operator,), {"__module__": __name__,
+                                                "__doc__": f"The ``{_op}`` operator."})
+    OPERATOR_CLASSES[_op] = _cls
+    globals()[_cls.__name__] = _cls
+del _op, _cls
+
+
+def make(op: str, *args: Any, **kwargs: Any) -> Operator:
+    """Build the operator node ``op(*args, **kwargs)``.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> type(make("sum", Variable("v", shape=(3,)))).__name__
+    'Sum'
+    """
+    cls = OPERATOR_CLASSES[op]
+    node = cls.__new__(cls)
+    Operator.__init__(node, op, *args, **kwargs)
+    return node
+
+
+def _sum_init(self, x, axis=None):  # Halerium: operators.Sum(x) is a callable class
+    Operator.__init__(self, "sum", as_node(x), axis=axis)
+
+
+OPERATOR_CLASSES["sum"].__init__ = _sum_init  # type: ignore[attr-defined]

@@ -1,0 +1,371 @@
+"""Scopes, children and name injection: the machinery behind ``with`` blocks.
+
+A *scopetor* (:class:`~bayesgraph.core.graph.Graph`, :class:`~bayesgraph.core.entity.Entity`,
+:class:`~bayesgraph.core.variable.Variable`, ...) can be entered with ``with``; every named
+object created while it is the innermost active scope becomes its child.
+
+Name injection (Halerium's ``frame=None`` argument): creating an object binds its name in the
+calling frame, and entering a scope binds the names of its children there, so the bare names
+of the Halerium notebooks work::
+
+    with Entity("woman") as woman:
+        Variable("genetic_factor", mean=0, variance=75)
+        Variable("height", mean=167 + genetic_factor, variance=25)
+
+Where the name is bound:
+
+* module level, notebook cells, class bodies and ``exec``: in the frame's namespace, like an
+  assignment;
+* inside a function: in the function's local variable if it has one of that name, otherwise in
+  the module globals (where Python looks a bare name up), and those global bindings are undone
+  when the scope that was active at creation is left, so functions do not leave names behind.
+
+Names bound by *entering* a scope are restored to their previous binding when the scope is left,
+unless the user rebound them in the meantime.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import inspect
+import os
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from bayesgraph.exceptions import DuplicateNameError, GraphStructureError, ScopeError
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_MISSING = object()
+_state = threading.local()
+
+
+def _stack() -> list[_ScopeEntry]:
+    stack = getattr(_state, "stack", None)
+    if stack is None:
+        stack = _state.stack = []
+    return stack
+
+
+def current_scope() -> Scopetor | None:
+    """Return the innermost active scope, or ``None`` outside every ``with`` block.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph
+    >>> with Graph("g") as g:
+    ...     current_scope() is g
+    True
+    >>> current_scope() is None
+    True
+    """
+    stack = _stack()
+    return stack[-1].scope if stack else None
+
+
+def user_frame() -> FrameType | None:
+    """Return the innermost frame that is not bayesgraph's own code.
+
+    Examples
+    --------
+    >>> user_frame() is not None
+    True
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_PACKAGE_DIR + os.sep):
+            return frame
+        frame = frame.f_back
+    return None
+
+
+class _ScopeEntry:
+    """One active ``with`` block: the scope and the bindings to undo when it is left."""
+
+    def __init__(self, scope: Scopetor) -> None:
+        self.scope = scope
+        self.undo: list[tuple[dict[str, Any], str, Any, Any]] = []
+
+    def restore(self) -> None:
+        for namespace, name, previous, injected in reversed(self.undo):
+            if namespace.get(name, _MISSING) is not injected:
+                continue  # the user rebound the name: leave it alone
+            if previous is _MISSING:
+                del namespace[name]
+            else:
+                namespace[name] = previous
+        self.undo.clear()
+
+
+def _write_local(frame: FrameType, name: str, value: Any) -> None:
+    if sys.version_info >= (3, 13):
+        frame.f_locals[name] = value  # PEP 667: a write-through proxy
+    else:  # pragma: no cover - exercised on Python 3.11/3.12 only
+        frame.f_locals[name] = value
+        ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
+
+
+def inject_name(frame: FrameType | None, name: str, value: Any, *, undo_at_exit: bool) -> None:
+    """Bind ``name`` to ``value`` in ``frame`` as described in the module docstring.
+
+    Examples
+    --------
+    >>> import sys
+    >>> inject_name(sys._getframe(), "answer", 42, undo_at_exit=False)
+    >>> answer
+    42
+    """
+    if frame is None or not name.isidentifier():
+        return
+    code = frame.f_code
+    optimized = bool(code.co_flags & inspect.CO_OPTIMIZED)
+    entry = _stack()[-1] if _stack() else None
+    if not optimized:  # module level, notebook cell, class body, exec
+        namespace = frame.f_locals
+        previous = namespace.get(name, _MISSING)
+        namespace[name] = value
+        if undo_at_exit and entry is not None:
+            entry.undo.append((namespace, name, previous, value))
+        return
+    if name in code.co_varnames or name in code.co_cellvars or name in code.co_freevars:
+        _write_local(frame, name, value)
+        return
+    namespace = frame.f_globals
+    previous = namespace.get(name, _MISSING)
+    namespace[name] = value
+    if entry is not None:  # a function's bare names live in globals only while the scope is open
+        entry.undo.append((namespace, name, previous, value))
+
+
+class NamedObject:
+    """Base class of every object that has a name and a place in a scope (a *scopee*).
+
+    Parameters
+    ----------
+    name : str
+        The local name; it must not be empty and must not contain ``/``.
+    frame : frame, optional
+        The frame in which to bind ``name``; by default the calling frame.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, Variable
+    >>> with Graph("g") as g:
+    ...     v = Variable("v")
+    >>> v.name, v.global_name, v.scope is g
+    ('v', 'g/v', True)
+    """
+
+    _allowed_parents: tuple[type, ...] = ()
+
+    def __init__(self, name: str, frame: FrameType | None = None, *, _register: bool = True):
+        if not isinstance(name, str) or not name or "/" in name:
+            raise GraphStructureError(
+                f"invalid name {name!r}: a name must be a non-empty string without '/'"
+            )
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_scope", None)
+        parent = current_scope()
+        if parent is not None:
+            parent._add_child(self)
+        if _register:
+            inject_name(frame if frame is not None else user_frame(), name, self,
+                        undo_at_exit=False)
+
+    @property
+    def name(self) -> str:
+        """The local name of this object."""
+        return self._name
+
+    @property
+    def scope(self) -> Scopetor | None:
+        """The parent scope, or ``None`` for a root object."""
+        return self._scope
+
+    @property
+    def global_name(self) -> str:
+        """Slash-joined path from the root, e.g. ``'family/alice/height'``."""
+        parts = []
+        obj: NamedObject | None = self
+        while obj is not None:
+            parts.append(obj.name)
+            obj = obj.scope
+        return "/".join(reversed(parts))
+
+    def get_root(self) -> NamedObject:
+        """Return the outermost scope that contains this object (itself for a root).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, Variable
+        >>> with Graph("g") as g:
+        ...     v = Variable("v")
+        >>> v.get_root() is g
+        True
+        """
+        obj = self
+        while obj.scope is not None:
+            obj = obj.scope
+        return obj
+
+    def __repr__(self) -> str:
+        return f"<bayesgraph.{type(self).__name__} {self.global_name!r}>"
+
+
+class Scopetor(NamedObject):
+    """A named object that can be entered with ``with`` and holds named children.
+
+    Children are reachable as attributes (``family.alice``) and through :attr:`children`.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Entity, Variable
+    >>> with Entity("e") as e:
+    ...     Variable("x")
+    >>> list(e.children), e.x is e.children["x"]
+    (['x'], True)
+    """
+
+    _allowed_children: tuple[type, ...] = ()
+
+    def __init__(self, name: str, frame: FrameType | None = None, *, _register: bool = True):
+        object.__setattr__(self, "_children", {})
+        super().__init__(name, frame, _register=_register)
+
+    @property
+    def children(self) -> dict[str, NamedObject]:
+        """The children, keyed by name, in creation order (a copy)."""
+        return dict(self._children)
+
+    def _add_child(self, child: NamedObject) -> None:
+        if self._allowed_children and not isinstance(child, self._allowed_children):
+            allowed = ", ".join(c.__name__ for c in self._allowed_children)
+            raise ScopeError(
+                f"cannot create {type(child).__name__} {child.name!r} inside "
+                f"{type(self).__name__} {self.global_name!r}: it may only contain {allowed}"
+            )
+        if child.name in self._children:
+            raise DuplicateNameError(
+                f"{self.global_name!r} already has a child named {child.name!r}; "
+                "choose another name"
+            )
+        self._children[child.name] = child
+        object.__setattr__(child, "_scope", self)
+
+    def __getattr__(self, name: str) -> Any:
+        children = self.__dict__.get("_children")
+        if children is not None and name in children:
+            return children[name]
+        raise AttributeError(
+            f"{type(self).__name__} {self.__dict__.get('_name', '?')!r} has no attribute or "
+            f"child {name!r}"
+            + (f"; its children are {sorted(children)}" if children else "")
+        )
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._children))
+
+    def __enter__(self) -> Scopetor:
+        entry = _ScopeEntry(self)
+        _stack().append(entry)
+        frame = user_frame()
+        for name, child in self._children.items():
+            inject_name(frame, name, child, undo_at_exit=True)
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        stack = _stack()
+        if not stack or stack[-1].scope is not self:  # pragma: no cover - misuse guard
+            raise ScopeError(f"scope {self.global_name!r} exited out of order")
+        stack.pop().restore()
+
+    def iter_descendants(self):
+        """Yield every descendant, depth first, in creation order.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Entity, Variable
+        >>> with Entity("e") as e:
+        ...     Variable("x")
+        >>> [d.global_name for d in e.iter_descendants()]
+        ['e/x']
+        """
+        for child in self._children.values():
+            yield child
+            if isinstance(child, Scopetor):
+                yield from child.iter_descendants()
+
+    def get_all_variables(self) -> list:
+        """Return every variable below this scope, depth first, in creation order.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, Variable
+        >>> with Graph("g") as g:
+        ...     Variable("a"); Variable("b")
+        >>> [v.global_name for v in g.get_all_variables()]
+        ['g/a', 'g/b']
+        """
+        from bayesgraph.core.variable.variable import VariableBase
+
+        return [d for d in self.iter_descendants() if isinstance(d, VariableBase)]
+
+    def get_all_variable_dependencies(self) -> dict[str, set[str]]:
+        """Return ``{global_name: set of the global names of its parents}`` for every variable.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, Variable
+        >>> with Graph("graph_1") as graph_1:
+        ...     Variable("a", mean=0, variance=1)
+        ...     Variable("b", mean=0.7 * a, variance=1 - 0.7**2)
+        >>> graph_1.get_all_variable_dependencies()
+        {'graph_1/a': set(), 'graph_1/b': {'graph_1/a'}}
+        """
+        return {v.global_name: {p.global_name for p in v.get_parents()}
+                for v in self.get_all_variables()}
+
+
+class detached_scope:
+    """Context manager that hides the active scopes (used to build detached copies).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph
+    >>> with Graph("g"):
+    ...     with detached_scope():
+    ...         current_scope() is None
+    True
+    """
+
+    def __enter__(self) -> None:
+        self._saved = list(_stack())
+        _stack().clear()
+
+    def __exit__(self, *exc) -> None:
+        _stack()[:] = self._saved
+
+
+class inside:
+    """Context manager that makes ``scope`` active without injecting any names (internal use).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph
+    >>> g = Graph("g")
+    >>> with inside(g):
+    ...     current_scope() is g
+    True
+    """
+
+    def __init__(self, scope: Scopetor) -> None:
+        self.scope = scope
+
+    def __enter__(self) -> Scopetor:
+        _stack().append(_ScopeEntry(self.scope))
+        return self.scope
+
+    def __exit__(self, *exc) -> None:
+        _stack().pop().restore()

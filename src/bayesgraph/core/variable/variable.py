@@ -1,0 +1,262 @@
+"""Random variables: :class:`Variable` (one value per example) and :class:`StaticVariable`.
+
+Examples
+--------
+>>> from bayesgraph.core import Graph, Variable, StaticVariable
+>>> with Graph("lr") as lr:
+...     a = StaticVariable("a", mean=0, variance=1)
+...     x = Variable("x", mean=0, variance=9)
+...     y = Variable("y", mean=a * x, variance=0.25)
+>>> y.is_dynamic, a.is_dynamic, [p.name for p in y.get_parents()]
+(True, False, ['a', 'x'])
+"""
+
+from __future__ import annotations
+
+from types import FrameType
+from typing import Any
+
+import numpy as np
+
+from bayesgraph.core.distribution import (
+    DISTRIBUTIONS,
+    DistributionBase,
+    NormalDistribution,
+    get_distribution_class,
+)
+from bayesgraph.core.operator.operators import ExpressionBase, Operator
+from bayesgraph.core.scope import Scopetor
+from bayesgraph.core.variable.parameter import Parameter
+from bayesgraph.exceptions import DtypeError, ShapeError, UnknownParameterError
+
+_DTYPES = ("float", "int", "bool")
+_ALL_PARAMETER_NAMES = frozenset(
+    name for cls in DISTRIBUTIONS.values() for name in cls.parameter_names()
+)
+_DTYPE_ALIASES = {"float": "float", "float32": "float", "float64": "float", "int": "int",
+                  "int32": "int", "int64": "int", "bool": "bool"}
+
+
+def _normalise_dtype(dtype: Any) -> str | None:
+    if dtype is None:
+        return None
+    if isinstance(dtype, type) and dtype in (float, int, bool):
+        return dtype.__name__
+    key = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
+    if key not in _DTYPE_ALIASES:
+        raise DtypeError(f"unknown dtype {dtype!r}; valid: 'float', 'int', 'bool'")
+    return _DTYPE_ALIASES[key]
+
+
+def _normalise_shape(shape: Any) -> tuple[int, ...]:
+    if shape is None:
+        return ()
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        result = tuple(int(s) for s in shape)
+    except TypeError:
+        raise ShapeError(f"shape must be a tuple of non-negative integers, got {shape!r}") from None
+    if any(s < 0 for s in result):
+        raise ShapeError(f"shape must be a tuple of non-negative integers, got {shape!r}")
+    return result
+
+
+class VariableBase(Scopetor, ExpressionBase):
+    """Common base of :class:`Variable` and :class:`StaticVariable`.
+
+    Parameters
+    ----------
+    name : str
+        The variable's name in its scope.
+    shape : tuple of int, optional
+        The shape of one value (default ``()``, a scalar). A dynamic variable's values have
+        shape ``(n_data, *shape)``.
+    frame : frame, optional
+        The frame in which to bind the name (default: the caller's).
+    distribution : str or class, optional
+        A distribution class or name (default ``NormalDistribution``).
+    dtype : {'float', 'int', 'bool'}, optional
+        The values' type; by default the distribution's first allowed dtype.
+    **parameters
+        Distribution parameters, e.g. ``mean=0, variance=75``: constants or expressions.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> v = Variable("v", shape=(2,), mean=[1.0, 2.0])
+    >>> v.shape, v.dtype, type(v.distribution).__name__
+    ((2,), 'float', 'NormalDistribution')
+    """
+
+    is_dynamic: bool = False
+
+    def __init__(self, name: str, shape: Any = (), frame: FrameType | None = None,
+                 distribution: Any = NormalDistribution, dtype: Any = None, *,
+                 _register: bool = True, **parameters: Any) -> None:
+        object.__setattr__(self, "_shape", _normalise_shape(shape))
+        dist_cls = get_distribution_class(distribution)
+        dtype_name = _normalise_dtype(dtype) or dist_cls.dtypes[0]
+        if dtype_name not in dist_cls.dtypes:
+            raise DtypeError(
+                f"variable {name!r}: dtype {dtype_name!r} is not allowed for "
+                f"{dist_cls.__name__}; allowed: {', '.join(dist_cls.dtypes)}"
+            )
+        object.__setattr__(self, "_dtype", dtype_name)
+        Scopetor.__init__(self, name, frame, _register=_register)
+        self._install_distribution(dist_cls(), parameters)
+
+    def _install_distribution(self, dist: DistributionBase, parameters: dict[str, Any]) -> None:
+        dist._owner_name = self.global_name
+        object.__setattr__(self, "_distribution", dist)
+        for key, value in parameters.items():
+            self._set_parameter(key, value)
+
+    # -- read-only properties --------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one value (without the examples axis)."""
+        return self._shape
+
+    @property
+    def dtype(self) -> str:
+        """``'float'``, ``'int'`` or ``'bool'``."""
+        return self._dtype
+
+    @property
+    def distribution(self) -> DistributionBase:
+        """The distribution instance; assign a class or name to change it."""
+        return self._distribution
+
+    @distribution.setter
+    def distribution(self, value: Any) -> None:
+        cls = get_distribution_class(value)
+        if self._dtype not in cls.dtypes:
+            raise DtypeError(
+                f"variable {self.global_name!r} has dtype {self._dtype!r}, which "
+                f"{cls.__name__} does not allow; allowed: {', '.join(cls.dtypes)}"
+            )
+        self._install_distribution(cls(), {})
+
+    # -- parameters --------------------------------------------------------------------------
+    def _set_parameter(self, key: str, value: Any) -> None:
+        self._distribution._owner_name = self.global_name
+        if isinstance(value, Parameter):
+            value = value.value
+        self._distribution.set_parameter(key, value)
+
+    def __getattr__(self, name: str) -> Any:
+        children = self.__dict__.get("_children")
+        if children is not None and name in children:
+            return children[name]
+        dist = self.__dict__.get("_distribution")
+        if dist is not None and name in dist.parameter_names():
+            return Parameter(self, name)
+        return Scopetor.__getattr__(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_") or name == "distribution":
+            object.__setattr__(self, name, value)
+            return
+        if name in self._distribution.parameter_names():
+            self._set_parameter(name, value)
+            return
+        if name in _ALL_PARAMETER_NAMES:
+            raise UnknownParameterError(
+                f"{type(self._distribution).__name__} of {self.global_name!r} has no "
+                f"parameter {name!r}; valid parameters: "
+                f"{', '.join(self._distribution.parameter_names()) or 'none'}"
+            )
+        raise AttributeError(
+            f"cannot set {name!r} on variable {self.global_name!r}; settable: "
+            f"{', '.join(self._distribution.parameter_names()) or 'no parameters'} "
+            "and 'distribution'"
+        )
+
+    # -- structure ---------------------------------------------------------------------------
+    def get_parents(self) -> list[VariableBase]:
+        """The variables that this variable's distribution parameters read, in order.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> a = Variable("a")
+        >>> b = Variable("b", mean=a + a)
+        >>> [p.name for p in b.get_parents()]
+        ['a']
+        """
+        parents: list[VariableBase] = []
+        for value in self._distribution.get_parameters().values():
+            if isinstance(value, VariableBase):
+                parents.append(value)
+            elif isinstance(value, Operator):
+                parents.extend(value.get_variables())
+        return list(dict.fromkeys(parents))
+
+    def copy(self, name: str | None = None, strict: bool = True) -> VariableBase:
+        """Create an i.i.d. copy in the current scope (see :func:`bayesgraph.core.copy_object`).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> v = Variable('v', shape=(3,), mean=(0.4, 1.4, 2.4), variance=(0.2, 1.2, 2.2))
+        >>> w = v.copy('w')
+        >>> v.shape == w.shape, bool(all(v.mean.value == w.mean.value))
+        (True, True)
+        """
+        from bayesgraph.core.template import copy_object
+
+        return copy_object(self, name, strict=strict)
+
+    def get_template(self, name: str | None = None):
+        """Return a :class:`~bayesgraph.core.template.Template` of this variable.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> Height = Variable("height", mean=170, variance=25).get_template("Height")
+        >>> float(Height("h2").mean.value)
+        170.0
+        """
+        from bayesgraph.core.template import Template
+
+        return Template(self, name)
+
+
+class Variable(VariableBase):
+    """A dynamic random variable: one value per example (values of shape ``(n_data, *shape)``).
+
+    See :class:`VariableBase` for the parameters.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> x = Variable("x", shape=(), mean=0, variance=9)
+    >>> x.is_dynamic
+    True
+    """
+
+    is_dynamic = True
+
+
+class StaticVariable(VariableBase):
+    """A static random variable: one value shared by all examples (e.g. a model parameter).
+
+    See :class:`VariableBase` for the parameters.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import StaticVariable
+    >>> a = StaticVariable("a", mean=0, variance=1)
+    >>> a.is_dynamic
+    False
+    """
+
+    is_dynamic = False
+
+
+def _variable_children_only() -> None:
+    VariableBase._allowed_children = (VariableBase,)
+
+
+_variable_children_only()

@@ -1,0 +1,216 @@
+"""The bayesgraph exception hierarchy.
+
+Every error that bayesgraph raises on purpose derives from :class:`BayesGraphError` and also
+from the builtin exception that matches its meaning, so both ``except BayesGraphError`` and
+``except ValueError`` (or ``KeyError``, ``TypeError``, ``RuntimeError``) catch it.
+
+Messages name the variable concerned (by its global name, e.g. ``family/alice/height``), say
+what is valid and suggest the fix.
+
+Examples
+--------
+>>> from bayesgraph.exceptions import BayesGraphError, DataError
+>>> try:
+...     raise DataError("data for 'g/x' has shape (3, 2); expected (n_data,) = (3,)")
+... except ValueError as err:
+...     print(type(err).__name__, isinstance(err, BayesGraphError))
+DataError True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BayesGraphError",
+    "GraphStructureError",
+    "DuplicateNameError",
+    "ScopeError",
+    "CyclicGraphError",
+    "ShapeError",
+    "DistributionError",
+    "UnknownDistributionError",
+    "UnknownParameterError",
+    "DtypeError",
+    "DataError",
+    "MissingVariableError",
+    "DiscreteLatentError",
+    "NotSolvedError",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "BayesGraphWarning",
+]
+
+
+class BayesGraphError(Exception):
+    """Base class of all errors raised by bayesgraph on purpose.
+
+    Examples
+    --------
+    >>> issubclass(NotSolvedError, BayesGraphError)
+    True
+    """
+
+
+class GraphStructureError(BayesGraphError, ValueError):
+    """The graph's structure is invalid (containment, references outside the graph, ...).
+
+    Examples
+    --------
+    >>> issubclass(GraphStructureError, ValueError)
+    True
+    """
+
+
+class DuplicateNameError(GraphStructureError):
+    """Two children of the same scope have the same name.
+
+    Examples
+    --------
+    >>> issubclass(DuplicateNameError, GraphStructureError)
+    True
+    """
+
+
+class ScopeError(GraphStructureError):
+    """An object was created in a scope that may not contain it (e.g. a Graph in an Entity).
+
+    Examples
+    --------
+    >>> issubclass(ScopeError, GraphStructureError)
+    True
+    """
+
+
+class CyclicGraphError(GraphStructureError):
+    """The variables' dependencies form a cycle.
+
+    Examples
+    --------
+    >>> issubclass(CyclicGraphError, ValueError)
+    True
+    """
+
+
+class ShapeError(BayesGraphError, ValueError):
+    """Shapes of a parameter, an expression or a variable do not fit together.
+
+    Examples
+    --------
+    >>> issubclass(ShapeError, ValueError)
+    True
+    """
+
+
+class DistributionError(BayesGraphError, ValueError):
+    """A distribution is misconfigured (bad parameter value, e.g. a negative variance).
+
+    Examples
+    --------
+    >>> issubclass(DistributionError, ValueError)
+    True
+    """
+
+
+class UnknownDistributionError(DistributionError, KeyError):
+    """A distribution name is not one of bayesgraph's distributions.
+
+    Examples
+    --------
+    >>> issubclass(UnknownDistributionError, KeyError)
+    True
+    """
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownParameterError(DistributionError, AttributeError):
+    """A distribution parameter name is not valid for the variable's distribution.
+
+    Examples
+    --------
+    >>> issubclass(UnknownParameterError, AttributeError)
+    True
+    """
+
+
+class DtypeError(BayesGraphError, TypeError):
+    """A dtype is not allowed for a distribution, or data do not fit a variable's dtype.
+
+    Examples
+    --------
+    >>> issubclass(DtypeError, TypeError)
+    True
+    """
+
+
+class DataError(BayesGraphError, ValueError):
+    """Data are invalid: wrong shape, inconsistent number of examples, non-numeric, infinite.
+
+    Examples
+    --------
+    >>> issubclass(DataError, ValueError)
+    True
+    """
+
+
+class MissingVariableError(DataError, KeyError):
+    """Data (or a request) names a variable that is not part of the graph.
+
+    Examples
+    --------
+    >>> issubclass(MissingVariableError, KeyError)
+    True
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class DiscreteLatentError(BayesGraphError, TypeError):
+    """An inference method cannot handle a discrete variable that is not fully observed.
+
+    Examples
+    --------
+    >>> issubclass(DiscreteLatentError, TypeError)
+    True
+    """
+
+
+class NotSolvedError(BayesGraphError, RuntimeError):
+    """Results were asked for before ``solve()`` was called.
+
+    Examples
+    --------
+    >>> issubclass(NotSolvedError, RuntimeError)
+    True
+    """
+
+
+class ConvergenceError(BayesGraphError, RuntimeError):
+    """An optimisation failed (non-finite objective or gradient).
+
+    Examples
+    --------
+    >>> issubclass(ConvergenceError, RuntimeError)
+    True
+    """
+
+
+class BayesGraphWarning(UserWarning):
+    """Base class of bayesgraph's warnings.
+
+    Examples
+    --------
+    >>> issubclass(ConvergenceWarning, BayesGraphWarning)
+    True
+    """
+
+
+class ConvergenceWarning(BayesGraphWarning):
+    """An optimisation stopped before its convergence criterion was met.
+
+    Examples
+    --------
+    >>> issubclass(ConvergenceWarning, UserWarning)
+    True
+    """
