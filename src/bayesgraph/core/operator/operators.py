@@ -41,8 +41,27 @@ def _softmax(x, axis=-1):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+class IndexArray(tuple):
+    """An integer index array inside an index key, frozen to a tuple (fancy indexing)."""
+
+
+def thaw_key(key: Any) -> Any:
+    """Undo :func:`_freeze_key`: turn :class:`IndexArray` entries back into numpy arrays.
+
+    Examples
+    --------
+    >>> thaw_key((IndexArray((0, 2)), slice(None)))[0].tolist()
+    [0, 2]
+    """
+    if isinstance(key, IndexArray):
+        return np.asarray(key, dtype=np.int64)
+    if isinstance(key, tuple):
+        return tuple(thaw_key(k) for k in key)
+    return key
+
+
 def _getitem(x, key):
-    return x[key]
+    return x[thaw_key(key)]
 
 
 @dataclass(frozen=True)
@@ -254,8 +273,16 @@ def _freeze_key(key: Any) -> Any:
         raise TypeError("indexing with a variable or expression is not supported; "
                         "use integers, slices or integer arrays")
     if isinstance(key, (list, np.ndarray)):
-        return tuple(np.asarray(key).tolist())
+        array = np.asarray(key)
+        if array.dtype.kind == "b":
+            array = np.flatnonzero(array)
+        return IndexArray(array.astype(np.int64).ravel().tolist()) if array.ndim <= 1 else \
+            _bad_key(key)
     return key
+
+
+def _bad_key(key: Any) -> Any:
+    raise TypeError(f"index {key!r} is not supported: use integers, slices or 1-d integer arrays")
 
 
 def _describe(arg: Any) -> str:

@@ -1,0 +1,17 @@
+"""Models: inference on graphs. One base class; one module per inference family.
+
+Examples
+--------
+>>> from bayesgraph.core.model import ForwardModel, MAPModel, MAPFisherModel, ModelBase
+>>> all(issubclass(c, ModelBase) for c in (ForwardModel, MAPModel, MAPFisherModel))
+True
+"""
+
+from bayesgraph.core.model.base import ModelBase
+from bayesgraph.core.model.factory import METHODS, get_generative_model, get_posterior_model
+from bayesgraph.core.model.forward import ForwardModel
+from bayesgraph.core.model.map import MAPModel
+from bayesgraph.core.model.map_fisher import MAPFisherModel
+
+__all__ = ["ModelBase", "ForwardModel", "MAPModel", "MAPFisherModel", "get_posterior_model",
+           "get_generative_model", "METHODS"]

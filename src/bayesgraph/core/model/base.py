@@ -1,0 +1,318 @@
+"""The one base class of every model: data handling, result requests, precision, seeds.
+
+A model lowers its graph and data once (a frozen snapshot: later edits of the graph do not
+affect it), compiles the program, and answers requests for samples, examples, means,
+variances and standard deviations of variables, entities, graphs or nested lists, tuples and
+dicts of them, returning the same structure.
+
+Shapes: a dynamic :class:`~bayesgraph.core.Variable` gives ``(n_data, *shape)`` per draw, a
+:class:`~bayesgraph.core.StaticVariable` gives ``shape``; ``get_samples`` adds a leading
+``n_samples`` axis. An entity or graph gives a dict keyed by child name.
+
+Examples
+--------
+>>> from bayesgraph.core import Graph, Variable
+>>> from bayesgraph.core.model import ForwardModel
+>>> with Graph("g") as g:
+...     Variable("x", mean=1.0, variance=0.0001)
+>>> model = ForwardModel(g, seed=0)
+>>> model.get_example(g.x).shape
+(1,)
+>>> sorted(model.get_means(g, n_samples=10))
+['x']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import jax
+import numpy as np
+
+from bayesgraph.core.compiler import compile_spec
+from bayesgraph.core.lowering import lower
+from bayesgraph.core.scope import NamedObject, Scopetor
+from bayesgraph.core.variable.variable import VariableBase
+from bayesgraph.exceptions import DiscreteLatentError, MissingVariableError, NotSolvedError
+
+_DTYPES = {"float64": True, "float32": False}
+
+
+def _precision(dtype: str):
+    """A scoped JAX precision switch: float64 unless the model asked for float32."""
+    return jax.enable_x64(_DTYPES[dtype])
+
+
+class ModelBase:
+    """Common base of all model classes.
+
+    Parameters
+    ----------
+    graph : Graph, Entity or Variable
+        The model's structure.
+    data : dict or DataLinker, optional
+        ``{variable: array}``; ``NaN`` marks missing entries, which are inferred.
+    compiler : None or str, optional
+        Accepted for Halerium compatibility; bayesgraph always compiles to numpyro/JAX.
+    copy_graph : bool
+        Accepted for compatibility: a model always works from a frozen snapshot.
+    model_graph_options : dict, optional
+        Accepted for compatibility; unused.
+    seed : int, optional
+        Makes all random draws of this model reproducible.
+    dtype : {'float64', 'float32'}
+        Floating-point precision of the computation (float64 by default).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.model import ForwardModel
+    >>> ForwardModel(Variable("v")).n_data
+    1
+    """
+
+    #: whether ``solve()`` must run before results can be asked for
+    requires_solve: ClassVar[bool] = True
+    #: whether the method can treat discrete latent variables
+    supports_discrete_latents: ClassVar[bool] = False
+
+    def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
+                 copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
+                 seed: int | None = None, dtype: str = "float64") -> None:
+        if compiler not in (None, "numpyro", "jax"):
+            raise ValueError(
+                f"compiler={compiler!r} is not available: bayesgraph compiles to numpyro/JAX; "
+                "leave compiler=None"
+            )
+        if dtype not in _DTYPES:
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+        self.graph = graph
+        self.dtype = dtype
+        self.spec, self._lowered = lower(graph, data)
+        self.program = compile_spec(self.spec)
+        self._seed_sequence = np.random.SeedSequence(seed)
+        self._rng = np.random.default_rng(self._seed_sequence)
+        self._solved = not self.requires_solve
+        if not self.supports_discrete_latents:
+            self._reject_discrete_latents()
+        with self._precision():
+            self._data = self.program.data_args(self._lowered)
+
+    # -- helpers for subclasses -----------------------------------------------------------
+    def _precision(self):
+        return _precision(self.dtype)
+
+    def _next_key(self) -> jax.Array:
+        with self._precision():
+            return jax.random.PRNGKey(int(self._rng.integers(0, 2**31 - 1)))
+
+    def _reject_discrete_latents(self) -> None:
+        for site in self.program.latent_sites:
+            if site.discrete:
+                what = "missing entries of" if site.partial else "unobserved"
+                raise DiscreteLatentError(
+                    f"{type(self).__name__} cannot infer the {what} discrete variable "
+                    f"{site.variable!r} ({site.distribution}): gradient-based methods need "
+                    "continuous latent variables. Give complete data for it, or use "
+                    "ForwardModel (prior sampling)"
+                )
+
+    def _require_solved(self) -> None:
+        if not self._solved:
+            raise NotSolvedError(
+                f"{type(self).__name__} has not been solved yet: call model.solve() before "
+                "asking for samples, means or variances"
+            )
+
+    @property
+    def n_data(self) -> int:
+        """The number of examples."""
+        return self.spec.n_data
+
+    def solve(self) -> ModelBase:
+        """Fit the model (a no-op for models that need no fitting). Returns the model."""
+        self._solved = True
+        return self
+
+    # -- what subclasses provide ----------------------------------------------------------
+    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
+        """``{global name: array (n_samples, *runtime shape)}`` for every variable."""
+        raise NotImplementedError
+
+    def _moments(self, names: list[str], n_samples: int
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Means and variances of ``names``; by default Monte Carlo over ``_draw``."""
+        draws = self._draw(n_samples)
+        means = {n: np.mean(draws[n].astype(np.float64), axis=0) for n in names}
+        variances = {n: np.var(draws[n].astype(np.float64), axis=0) for n in names}
+        return means, variances
+
+    # -- request handling -----------------------------------------------------------------
+    def _resolve(self, item: Any) -> Any:
+        """Turn a request into the same structure with global names at the leaves."""
+        if isinstance(item, VariableBase):
+            if item.global_name not in self.spec:
+                raise MissingVariableError(
+                    f"{item.global_name!r} is not a variable of this model (built from "
+                    f"{self.spec.root_name!r}); ask for a variable of the model's graph"
+                )
+            return _Leaf(item.global_name)
+        if isinstance(item, Scopetor):
+            result = {}
+            for name, child in item.children.items():
+                resolved = self._resolve(child)
+                if not (isinstance(resolved, dict) and not resolved):
+                    result[name] = resolved
+            return result
+        if isinstance(item, str):
+            for candidate in (item, f"{self.spec.root_name}/{item}"):
+                if candidate in self.spec:
+                    return _Leaf(candidate)
+            raise MissingVariableError(
+                f"{item!r} is not a variable of this model (built from {self.spec.root_name!r})"
+            )
+        if isinstance(item, Mapping):
+            return {k: self._resolve(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return type(item)(self._resolve(v) for v in item)
+        raise TypeError(
+            f"cannot ask a model for {item!r}: give a variable, entity, graph, global name, or "
+            "a list/tuple/dict of them"
+        )
+
+    def _answer(self, variables: Any, compute) -> Any:
+        self._require_solved()
+        structure = self._resolve(variables)
+        names = list(dict.fromkeys(_leaves(structure)))
+        results = compute(names) if names else {}
+        return _rebuild(structure, results)
+
+    def _cast(self, name: str, values: np.ndarray) -> np.ndarray:
+        dtype = self.spec.variable(name).dtype
+        if dtype == "bool":
+            return values > 0.5
+        if dtype == "int":
+            return np.rint(values).astype(np.int64)
+        return values.astype(np.float64)
+
+    # -- public API -----------------------------------------------------------------------
+    def get_samples(self, variables: Any, n_samples: int = 100) -> Any:
+        """Draw ``n_samples`` joint samples; each leaf gets ``(n_samples, *result shape)``.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> from bayesgraph.core.model import ForwardModel
+        >>> v = Variable("v")
+        >>> ForwardModel(v, seed=1).get_samples(v, n_samples=5).shape
+        (5, 1)
+        """
+        n_samples = _check_n(n_samples)
+
+        def compute(names):
+            draws = self._draw(n_samples)
+            return {n: self._cast(n, draws[n]) for n in names}
+
+        return self._answer(variables, compute)
+
+    def get_example(self, variables: Any) -> Any:
+        """One joint draw: ``(n_data, *shape)`` for a Variable, ``shape`` for a StaticVariable.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> from bayesgraph.core.model import ForwardModel
+        >>> a, b = Variable("a"), Variable("b")
+        >>> x, y = ForwardModel(a, seed=1).get_example([a, a])
+        >>> bool(x == y)
+        True
+        """
+        def compute(names):
+            draws = self._draw(1)
+            return {n: self._cast(n, draws[n][0]) for n in names}
+
+        return self._answer(variables, compute)
+
+    def get_means(self, variables: Any, n_samples: int = 100) -> Any:
+        """Posterior (or prior) means; exact where the method allows, else Monte Carlo.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> from bayesgraph.core.model import ForwardModel
+        >>> v = Variable("v", mean=3.0, variance=1e-8)
+        >>> ForwardModel(v, seed=0).get_means(v).round(3).tolist()
+        [3.0]
+        """
+        n_samples = _check_n(n_samples)
+        return self._answer(variables, lambda names: self._moments(names, n_samples)[0])
+
+    def get_variances(self, variables: Any, n_samples: int = 100) -> Any:
+        """Posterior (or prior) variances, elementwise.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> from bayesgraph.core.model import ForwardModel
+        >>> v = Variable("v", mean=3.0, variance=4.0)
+        >>> ForwardModel(v, seed=0).get_variances(v, n_samples=20000).round(0).tolist()
+        [4.0]
+        """
+        n_samples = _check_n(n_samples)
+        return self._answer(variables, lambda names: self._moments(names, n_samples)[1])
+
+    def get_standard_deviations(self, variables: Any, n_samples: int = 100) -> Any:
+        """Square roots of :meth:`get_variances`.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> from bayesgraph.core.model import ForwardModel
+        >>> v = Variable("v", mean=3.0, variance=4.0)
+        >>> ForwardModel(v, seed=0).get_standard_deviations(v, n_samples=20000).round(1).tolist()
+        [2.0]
+        """
+        n_samples = _check_n(n_samples)
+        return self._answer(
+            variables,
+            lambda names: {k: np.sqrt(v) for k, v in self._moments(names, n_samples)[1].items()},
+        )
+
+    def __repr__(self) -> str:
+        state = "solved" if self._solved else "not solved"
+        return (f"<bayesgraph.{type(self).__name__} of {self.spec.root_name!r}, "
+                f"n_data={self.n_data}, {state}>")
+
+
+class _Leaf(str):
+    """A global name standing for one variable in a request structure."""
+
+
+def _leaves(structure: Any):
+    if isinstance(structure, _Leaf):
+        yield str(structure)
+    elif isinstance(structure, dict):
+        for v in structure.values():
+            yield from _leaves(v)
+    elif isinstance(structure, (list, tuple)):
+        for v in structure:
+            yield from _leaves(v)
+
+
+def _rebuild(structure: Any, results: dict[str, Any]) -> Any:
+    if isinstance(structure, _Leaf):
+        return results[str(structure)]
+    if isinstance(structure, dict):
+        return {k: _rebuild(v, results) for k, v in structure.items()}
+    if isinstance(structure, list):
+        return [_rebuild(v, results) for v in structure]
+    if isinstance(structure, tuple):
+        return tuple(_rebuild(v, results) for v in structure)
+    return structure  # pragma: no cover
+
+
+def _check_n(n_samples: Any) -> int:
+    if isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    return int(n_samples)

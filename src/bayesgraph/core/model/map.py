@@ -1,0 +1,208 @@
+"""MAPModel: the maximum of the joint posterior density, found by L-BFGS (or Adam).
+
+MAP means the mode of the posterior density *of the variables themselves* (no Jacobian of
+any reparametrisation): for a LogNormal latent it is the mode of its posterior density, not
+of the density of its logarithm. The optimiser works in unconstrained coordinates (positive
+variables through ``exp``, bounded ones through a logistic map) so it cannot leave the
+support, which does not move the mode.
+
+Examples
+--------
+>>> from bayesgraph.core import Graph, Variable
+>>> from bayesgraph.core.model import MAPModel
+>>> with Graph("g") as g:
+...     z = Variable("z", mean=0, variance=1)
+...     x = Variable("x", mean=z, variance=1)
+>>> model = MAPModel(g, data={g.x: [2.0]}).solve()
+>>> model.get_means(g.z).round(8).tolist()
+[1.0]
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from bayesgraph.core.model._optimize import SOLVERS, make_solver
+from bayesgraph.core.model.base import ModelBase
+from bayesgraph.core.scope import NamedObject
+from bayesgraph.core.variable.variable import VariableBase
+from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning, DataError
+
+
+class MAPModel(ModelBase):
+    """Maximum a-posteriori point estimate of every unobserved value.
+
+    All draws equal the MAP point, so variances are zero.
+
+    Parameters
+    ----------
+    graph, data, compiler, copy_graph, model_graph_options, seed, dtype
+        See :class:`~bayesgraph.core.model.base.ModelBase`.
+    initial_values : dict, optional
+        ``{variable: starting value}`` (the value's shape is the variable's runtime shape).
+        Unlisted variables start at the mean (median for LogNormal) of their prior given
+        their parents' starting values.
+    random_initial_value_scale : float
+        Standard deviation of a random jitter added to the start (unconstrained scale), so
+        that symmetric problems leave saddle points.
+    solver : {'L-BFGS', 'Adam'}
+        The optimiser. L-BFGS (default) for deterministic problems; Adam for very large or
+        badly scaled ones.
+    max_iterations : int
+        Iteration limit; reaching it without convergence gives a ConvergenceWarning.
+    tolerance : float
+        Stop when ``|grad| <= tolerance * max(1, |objective|)``.
+    learning_rate : float
+        Adam's step size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgraph.core import Graph, Variable, StaticVariable
+    >>> from bayesgraph.core.model import MAPModel
+    >>> with Graph("lr") as lr:
+    ...     x = Variable("x", mean=0, variance=9)
+    ...     a = StaticVariable("a", mean=0, variance=1)
+    ...     y = Variable("y", mean=a * x, variance=0.25)
+    >>> xs = np.array([1.0, 2.0, 3.0])
+    >>> model = MAPModel(lr, data={lr.x: xs, lr.y: 0.5 * xs}).solve()
+    >>> round(float(model.get_means(lr.a)), 6) == round(0.5 * 14 / (14 + 0.25), 6)
+    True
+    """
+
+    def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
+                 initial_values: Mapping | None = None,
+                 random_initial_value_scale: float = 1e-4, solver: str = "L-BFGS",
+                 copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
+                 max_iterations: int = 1000, tolerance: float = 1e-11,
+                 learning_rate: float = 1e-2, seed: int | None = None,
+                 dtype: str = "float64") -> None:
+        super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
+                         dtype=dtype)
+        if solver not in SOLVERS:
+            raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
+        self.solver = solver
+        self.max_iterations = int(max_iterations)
+        self.tolerance = float(tolerance)
+        self.learning_rate = float(learning_rate)
+        self.random_initial_value_scale = float(random_initial_value_scale)
+        self.initial_values = dict(initial_values or {})
+        self.optimisation: dict[str, Any] = {}
+        program = self.program
+        with self._precision():
+            start = program.central_latents(self._data)
+            _, self._unravel = ravel_pytree(start)
+        unravel = self._unravel
+
+        def objective(z, data):
+            return -program.log_density(unravel(z), data, jacobian=False, skip_fixed=True)
+
+        self._objective = objective
+        self._minimise = make_solver(objective, solver, self.max_iterations, self.tolerance,
+                                     self.learning_rate)
+        self._values: dict[str, np.ndarray] | None = None
+
+    # -- start --------------------------------------------------------------------------
+    def _initial_constrained(self) -> dict[str, Any]:
+        start = self.program.central_latents(self._data)
+        for key, value in self.initial_values.items():
+            name = key.global_name if isinstance(key, VariableBase) else str(key)
+            site = self.program.site_of(name)
+            if site is None:
+                raise DataError(
+                    f"initial value given for {name!r}, which has no unobserved entries in "
+                    "this model; give initial values only for unobserved variables"
+                )
+            var = self.spec.variable(name)
+            array = np.asarray(value, dtype=np.float64)
+            try:
+                array = np.broadcast_to(array, var.full_shape(self.n_data))
+            except ValueError:
+                raise DataError(
+                    f"initial value for {name!r} has shape {array.shape}; expected "
+                    f"{var.full_shape(self.n_data)}"
+                ) from None
+            if site.partial:
+                array = array.reshape(-1)[np.asarray(self._lowered.missing[name])]
+            start[site.name] = jnp.asarray(array)
+        return start
+
+    def _initial_z(self) -> Any:
+        with self._precision():
+            start = self.program.unconstrain(self._initial_constrained(), self._data)
+            z0, _ = ravel_pytree(start)
+            if self.random_initial_value_scale > 0 and z0.size:
+                noise = self._rng.standard_normal(z0.shape) * self.random_initial_value_scale
+                z0 = z0 + jnp.asarray(noise, dtype=z0.dtype)
+            return z0
+
+    # -- solve ----------------------------------------------------------------------------
+    def solve(self) -> MAPModel:
+        """Run the optimiser; warns if it did not converge, raises if it failed.
+
+        Returns
+        -------
+        MAPModel
+            ``self``, so ``MAPModel(...).solve()`` chains.
+        """
+        z0 = self._initial_z()
+        with self._precision():
+            if z0.size == 0:
+                self._z = z0
+            else:
+                result = self._minimise(z0, self._data)
+                self._check(result)
+                self._z = result.z
+            self._set_point(self._z)
+        self._solved = True
+        return self
+
+    def _set_point(self, z: Any) -> None:
+        constrained = self.program.constrain(self._unravel(z), self._data)
+        self._latents = constrained
+        values = self.program.values_at(constrained, self._data)
+        self._values = {k: np.asarray(v) for k, v in values.items()}
+
+    def _check(self, result: Any) -> None:
+        value, gnorm = float(result.value), float(result.grad_norm)
+        iterations, stalled = int(result.iterations), bool(result.stalled)
+        self.optimisation = {"objective": value, "grad_norm": gnorm, "iterations": iterations,
+                             "solver": self.solver}
+        if not (np.isfinite(value) and np.all(np.isfinite(np.asarray(result.z)))):
+            raise ConvergenceError(
+                f"{type(self).__name__}: the optimisation failed: the negative log-density is "
+                f"{value} after {iterations} iterations. Check that data lie in the support "
+                "of their distributions and that expression parameters stay valid (e.g. a "
+                "variance expression that can become negative); try initial_values= closer "
+                "to the solution"
+            )
+        threshold = self.tolerance * max(1.0, abs(value))
+        if gnorm <= threshold:
+            return
+        if stalled and gnorm <= 1e-6 * max(1.0, abs(value)):
+            return  # converged to the precision the arithmetic allows
+        reason = (f"reached max_iterations={self.max_iterations}" if iterations >=
+                  self.max_iterations else "stopped making progress")
+        warnings.warn(
+            f"{type(self).__name__}: the {self.solver} optimisation {reason} with gradient "
+            f"norm {gnorm:.3g} (tolerance {threshold:.3g}); results may be inaccurate. "
+            "Increase max_iterations, give initial_values, or try solver='Adam'",
+            ConvergenceWarning, stacklevel=3,
+        )
+
+    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
+        assert self._values is not None
+        return {k: np.broadcast_to(v, (n_samples, *v.shape)) for k, v in self._values.items()}
+
+    def _moments(self, names, n_samples):
+        assert self._values is not None
+        means = {n: self._values[n].astype(np.float64) for n in names}
+        return means, {n: np.zeros_like(means[n]) for n in names}
+
+
