@@ -99,8 +99,8 @@ SOLVERS = ("L-BFGS", "Adam")
 
 
 def make_solver(f: Callable, solver: str, max_iterations: int, tolerance: float,
-                learning_rate: float) -> Callable[[Any, Any], OptimResult]:
-    """Return ``jit(run)(z0, data) -> OptimResult`` for the named solver.
+                learning_rate: float, jit: bool = True) -> Callable[[Any, Any], OptimResult]:
+    """Return ``run(z0, data) -> OptimResult`` for the named solver (jitted if ``jit``).
 
     Examples
     --------
@@ -109,8 +109,9 @@ def make_solver(f: Callable, solver: str, max_iterations: int, tolerance: float,
     ...
     ValueError: unknown solver 'SGD'; valid: L-BFGS, Adam
     """
+    wrap = jax.jit if jit else (lambda fn: fn)
     if solver == "L-BFGS":
-        return jax.jit(_lbfgs(f, max_iterations, tolerance))
+        return wrap(_lbfgs(f, max_iterations, tolerance))
     if solver == "Adam":
-        return jax.jit(_adam(f, max_iterations, tolerance, learning_rate))
+        return wrap(_adam(f, max_iterations, tolerance, learning_rate))
     raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")

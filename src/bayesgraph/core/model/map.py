@@ -24,9 +24,9 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from bayesgraph.core.model._optimize import SOLVERS, make_solver
 from bayesgraph.core.model.base import ModelBase
@@ -95,22 +95,51 @@ class MAPModel(ModelBase):
         self.initial_values = dict(initial_values or {})
         self.optimisation: dict[str, Any] = {}
         program = self.program
-        with self._precision():
-            start = program.central_latents(self._data)
-            _, self._unravel = ravel_pytree(start)
+        sites = sorted(program.latent_sites, key=lambda site: site.name)
+        self._layout = [(site.name, site.shape, site.size) for site in sites]
+        self.dimension = sum(size for _, _, size in self._layout)
         unravel = self._unravel
 
         def objective(z, data):
             return -program.log_density(unravel(z), data, jacobian=False, skip_fixed=True)
 
         self._objective = objective
-        self._minimise = make_solver(objective, solver, self.max_iterations, self.tolerance,
-                                     self.learning_rate)
+        minimise = make_solver(objective, solver, self.max_iterations, self.tolerance,
+                               self.learning_rate, jit=False)
+
+        def fit(noise, overrides, data):
+            start = program.central_latents(data)
+            start.update(overrides)
+            z0 = self._ravel(program.unconstrain(start, data)) + noise
+            result = minimise(z0, data)
+            constrained = program.constrain(unravel(result.z), data)
+            return result, program.values_at(constrained, data), self._extras(result.z, data)
+
+        self._fit = jax.jit(fit)
         self._values: dict[str, np.ndarray] | None = None
 
+    def _ravel(self, tree: dict[str, Any]) -> Any:
+        """Flatten ``{site: value}`` into one vector (sites in sorted order)."""
+        if not self._layout:
+            return jnp.zeros(0)
+        return jnp.concatenate([jnp.reshape(tree[name], (-1,)) for name, _, _ in self._layout])
+
+    def _unravel(self, z: Any) -> dict[str, Any]:
+        """Inverse of :meth:`_ravel`."""
+        tree, start = {}, 0
+        for name, shape, size in self._layout:
+            tree[name] = jnp.reshape(z[start:start + size], shape)
+            start += size
+        return tree
+
+    def _extras(self, z: Any, data: Any) -> Any:
+        """Further results computed inside the same jitted fit (MAPFisher: the Hessian)."""
+        return None
+
     # -- start --------------------------------------------------------------------------
-    def _initial_constrained(self) -> dict[str, Any]:
-        start = self.program.central_latents(self._data)
+    def _overrides(self) -> dict[str, Any]:
+        """User initial values as ``{site name: constrained value}``."""
+        overrides: dict[str, Any] = {}
         for key, value in self.initial_values.items():
             name = key.global_name if isinstance(key, VariableBase) else str(key)
             site = self.program.site_of(name)
@@ -130,17 +159,8 @@ class MAPModel(ModelBase):
                 ) from None
             if site.partial:
                 array = array.reshape(-1)[np.asarray(self._lowered.missing[name])]
-            start[site.name] = jnp.asarray(array)
-        return start
-
-    def _initial_z(self) -> Any:
-        with self._precision():
-            start = self.program.unconstrain(self._initial_constrained(), self._data)
-            z0, _ = ravel_pytree(start)
-            if self.random_initial_value_scale > 0 and z0.size:
-                noise = self._rng.standard_normal(z0.shape) * self.random_initial_value_scale
-                z0 = z0 + jnp.asarray(noise, dtype=z0.dtype)
-            return z0
+            overrides[site.name] = jnp.asarray(array)
+        return overrides
 
     # -- solve ----------------------------------------------------------------------------
     def solve(self) -> MAPModel:
@@ -151,23 +171,20 @@ class MAPModel(ModelBase):
         MAPModel
             ``self``, so ``MAPModel(...).solve()`` chains.
         """
-        z0 = self._initial_z()
+        noise = self._rng.standard_normal(self.dimension) * self.random_initial_value_scale
         with self._precision():
-            if z0.size == 0:
-                self._z = z0
-            else:
-                result = self._minimise(z0, self._data)
+            result, values, extras = self._fit(jnp.asarray(noise), self._overrides(), self._data)
+            if self.dimension:
                 self._check(result)
-                self._z = result.z
-            self._set_point(self._z)
+            self._z = result.z
+            self._values = {k: np.asarray(v) for k, v in values.items()}
+            self._latents = self._unravel(result.z)
         self._solved = True
+        self._after_fit(extras)
         return self
 
-    def _set_point(self, z: Any) -> None:
-        constrained = self.program.constrain(self._unravel(z), self._data)
-        self._latents = constrained
-        values = self.program.values_at(constrained, self._data)
-        self._values = {k: np.asarray(v) for k, v in values.items()}
+    def _after_fit(self, extras: Any) -> None:
+        """Hook for subclasses: receives :meth:`_extras`' result after a fit."""
 
     def _check(self, result: Any) -> None:
         value, gnorm = float(result.value), float(result.grad_norm)

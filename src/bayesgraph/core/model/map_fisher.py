@@ -67,23 +67,14 @@ class MAPFisherModel(MAPModel):
                  max_dense_dimension: int = 5000, **kwargs: Any) -> None:
         super().__init__(graph, data, compiler, initial_values, random_initial_value_scale,
                          solver, copy_graph, model_graph_options, **kwargs)
-        dimension = sum(site.size for site in self.program.latent_sites)
-        if dimension > max_dense_dimension:
+        if self.dimension > max_dense_dimension:
             raise ValueError(
-                f"MAPFisherModel would form a dense {dimension} x {dimension} Hessian (the "
-                f"unobserved values number {dimension}); this exceeds "
+                f"MAPFisherModel would form a dense {self.dimension} x {self.dimension} Hessian "
+                f"(the unobserved values number {self.dimension}); this exceeds "
                 f"max_dense_dimension={max_dense_dimension}. Raise max_dense_dimension if "
                 "memory allows, or use MAPModel for a point estimate"
             )
-        objective, program, unravel = self._objective, self.program, self._unravel
-
-        def laplace(z, data):
-            hessian = jax.hessian(objective)(z, data)
-            chol = jnp.linalg.cholesky(hessian)
-            inverse_chol = jsl.solve_triangular(chol, jnp.eye(z.size, dtype=z.dtype),
-                                                lower=True)
-            covariance = inverse_chol.T @ inverse_chol
-            return hessian, chol, covariance
+        program, unravel = self.program, self._unravel
 
         def draw(z, chol, keys, data):
             def one(key):
@@ -93,27 +84,33 @@ class MAPFisherModel(MAPModel):
 
             return jax.vmap(one)(keys)
 
-        self._laplace = jax.jit(laplace)
         self._draw_fn = jax.jit(draw)
+
+    def _extras(self, z: Any, data: Any) -> Any:
+        """Hessian at the mode, its Cholesky factor and the covariance, in the same jit."""
+        hessian = jax.hessian(self._objective)(z, data)
+        chol = jnp.linalg.cholesky(hessian)
+        inverse_chol = jsl.solve_triangular(chol, jnp.eye(z.size, dtype=z.dtype), lower=True)
+        return hessian, chol, inverse_chol.T @ inverse_chol
 
     def solve(self) -> MAPFisherModel:
         """Find the MAP point, then the Hessian, its Cholesky factor and the covariance.
+
+        All of it runs in one jitted function (compiled once per model).
 
         Raises
         ------
         ConvergenceError
             If the Hessian is not positive definite at the MAP point.
         """
-        super().solve()
-        with self._precision():
-            if self._z.size == 0:
-                self._chol = self._covariance = jnp.zeros((0, 0))
-                return self
-            hessian, chol, covariance = self._laplace(self._z, self._data)
+        return super().solve()
+
+    def _after_fit(self, extras: Any) -> None:
+        hessian, chol, covariance = extras
         if not np.all(np.isfinite(np.asarray(chol))):
             diagonal = np.asarray(hessian).diagonal()
-            flat = self._site_slices()
-            bad = [name for name, sl in flat.items() if np.any(diagonal[sl] <= 0)]
+            bad = [name for name, sl in self._site_slices().items()
+                   if np.any(diagonal[sl] <= 0)]
             self._solved = False
             raise ConvergenceError(
                 "MAPFisherModel: the Hessian of the negative log-density at the MAP point is "
@@ -123,13 +120,12 @@ class MAPFisherModel(MAPModel):
                 "causes this; give data or a proper prior"
             )
         self._chol, self._covariance = chol, np.asarray(covariance)
-        return self
 
     def _site_slices(self) -> dict[str, slice]:
         slices, start = {}, 0
-        for site in sorted(self.program.latent_sites, key=lambda s: s.name):
-            slices[site.name] = slice(start, start + site.size)
-            start += site.size
+        for name, _, size in self._layout:
+            slices[name] = slice(start, start + size)
+            start += size
         return slices
 
     def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
