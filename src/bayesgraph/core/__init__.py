@@ -8,7 +8,7 @@ Examples
 >>> from bayesgraph.core import Graph, Entity, Variable, StaticVariable
 >>> with Graph("g") as g:
 ...     with Entity("e"):
-...         Variable("a", mean=0, variance=2)
+...         _ = Variable("a", mean=0, variance=2)
 >>> g.e.a.global_name
 'g/e/a'
 """

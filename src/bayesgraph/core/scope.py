@@ -223,7 +223,7 @@ class Scopetor(NamedObject):
     --------
     >>> from bayesgraph.core import Entity, Variable
     >>> with Entity("e") as e:
-    ...     Variable("x")
+    ...     _ = Variable("x")
     >>> list(e.children), e.x is e.children["x"]
     (['x'], True)
     """
@@ -288,7 +288,7 @@ class Scopetor(NamedObject):
         --------
         >>> from bayesgraph.core import Entity, Variable
         >>> with Entity("e") as e:
-        ...     Variable("x")
+        ...     _ = Variable("x")
         >>> [d.global_name for d in e.iter_descendants()]
         ['e/x']
         """
@@ -304,7 +304,7 @@ class Scopetor(NamedObject):
         --------
         >>> from bayesgraph.core import Graph, Variable
         >>> with Graph("g") as g:
-        ...     Variable("a"); Variable("b")
+        ...     _ = Variable("a"); _ = Variable("b")
         >>> [v.global_name for v in g.get_all_variables()]
         ['g/a', 'g/b']
         """
@@ -319,8 +319,8 @@ class Scopetor(NamedObject):
         --------
         >>> from bayesgraph.core import Graph, Variable
         >>> with Graph("graph_1") as graph_1:
-        ...     Variable("a", mean=0, variance=1)
-        ...     Variable("b", mean=0.7 * a, variance=1 - 0.7**2)
+        ...     _ = Variable("a", mean=0, variance=1)
+        ...     _ = Variable("b", mean=0.7 * a, variance=1 - 0.7**2)
         >>> graph_1.get_all_variable_dependencies()
         {'graph_1/a': set(), 'graph_1/b': {'graph_1/a'}}
         """

@@ -14,8 +14,8 @@ Examples
 --------
 >>> from bayesgraph.core import Entity, Graph, Variable
 >>> with Entity("man") as man:
-...     Variable("genetic_factor", mean=0, variance=75)
-...     Variable("height", mean=175 + genetic_factor, variance=25)
+...     _ = Variable("genetic_factor", mean=0, variance=75)
+...     _ = Variable("height", mean=175 + genetic_factor, variance=25)
 >>> Man = man.get_template("Man")
 >>> with Graph("family") as family:
 ...     bob = Man("bob")
@@ -130,7 +130,7 @@ class Template:
     --------
     >>> from bayesgraph.core import Entity, Variable
     >>> with Entity("woman") as woman:
-    ...     Variable("height", mean=167, variance=25)
+    ...     _ = Variable("height", mean=167, variance=25)
     >>> Woman = woman.get_template("Woman")
     >>> Woman.name, Woman("alice").height.global_name
     ('Woman', 'alice/height')

@@ -4,8 +4,8 @@ Examples
 --------
 >>> from bayesgraph.core import Entity, Variable
 >>> with Entity("woman") as woman:
-...     Variable("genetic_factor", shape=(), mean=0, variance=75)
-...     Variable("height", shape=(), mean=167 + genetic_factor, variance=25)
+...     _ = Variable("genetic_factor", shape=(), mean=0, variance=75)
+...     _ = Variable("height", shape=(), mean=167 + genetic_factor, variance=25)
 >>> woman.height.get_parents()[0] is woman.genetic_factor
 True
 """
@@ -46,7 +46,7 @@ class Entity(Scopetor):
         --------
         >>> from bayesgraph.core import Entity, Variable
         >>> with Entity("car") as car:
-        ...     Variable("power", mean=160., variance=4.)
+        ...     _ = Variable("power", mean=160., variance=4.)
         >>> car.copy("car2").power.global_name
         'car2/power'
         """
@@ -61,7 +61,7 @@ class Entity(Scopetor):
         --------
         >>> from bayesgraph.core import Entity, Graph, Variable
         >>> with Entity("woman") as woman:
-        ...     Variable("height", mean=167, variance=25)
+        ...     _ = Variable("height", mean=167, variance=25)
         >>> Woman = woman.get_template("Woman")
         >>> with Graph("family") as family:
         ...     alice = Woman("alice")

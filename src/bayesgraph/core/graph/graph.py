@@ -4,8 +4,8 @@ Examples
 --------
 >>> from bayesgraph.core import Graph, Variable
 >>> with Graph("g") as g:
-...     Variable("z", mean=0, variance=1)
-...     Variable("x", mean=z, variance=0.1)
+...     _ = Variable("z", mean=0, variance=1)
+...     _ = Variable("x", mean=z, variance=0.1)
 >>> sorted(g.children)
 ['inputs', 'outputs', 'x', 'z']
 """
@@ -58,7 +58,7 @@ class Graph(Scopetor):
     --------
     >>> from bayesgraph.core import Graph, Variable
     >>> with Graph("graph_1") as graph_1:
-    ...     Variable("a", mean=0, variance=1)
+    ...     _ = Variable("a", mean=0, variance=1)
     >>> graph_1.a.global_name
     'graph_1/a'
     """
@@ -77,7 +77,7 @@ class Graph(Scopetor):
         --------
         >>> from bayesgraph.core import Graph, Variable
         >>> with Graph("g") as g:
-        ...     Variable("a")
+        ...     _ = Variable("a")
         >>> g.copy("h").a.global_name
         'h/a'
         """
@@ -92,7 +92,7 @@ class Graph(Scopetor):
         --------
         >>> from bayesgraph.core import Graph, Variable
         >>> with Graph("g") as g:
-        ...     Variable("a")
+        ...     _ = Variable("a")
         >>> G = g.get_template()
         >>> G("g2").a.global_name
         'g2/a'

@@ -5,7 +5,7 @@ Examples
 >>> from bayesgraph.core import Graph, Variable
 >>> from bayesgraph.core.model import get_posterior_model
 >>> with Graph("g") as g:
-...     Variable("x")
+...     _ = Variable("x")
 >>> type(get_posterior_model(g, method="MAP")).__name__
 'MAPModel'
 """
@@ -49,7 +49,7 @@ def get_posterior_model(graph: NamedObject, data: Mapping | None = None,
     >>> from bayesgraph.core import Graph, Variable
     >>> from bayesgraph.core.model import get_posterior_model
     >>> with Graph("g") as g:
-    ...     Variable("x")
+    ...     _ = Variable("x")
     >>> get_posterior_model(g, method="Gibbs")
     Traceback (most recent call last):
     ...
@@ -70,7 +70,7 @@ def get_generative_model(graph: NamedObject, data: Mapping | None = None,
     >>> from bayesgraph.core import Graph, Variable, DataLinker
     >>> from bayesgraph.core.model import get_generative_model
     >>> with Graph("g") as g:
-    ...     Variable("x")
+    ...     _ = Variable("x")
     >>> get_generative_model(g, data=DataLinker(n_data=7), seed=0).get_example(g.x).shape
     (7,)
     """

@@ -39,8 +39,8 @@ class ForwardModel(ModelBase):
     >>> from bayesgraph.core import Graph, Variable, DataLinker
     >>> from bayesgraph.core.model import ForwardModel
     >>> with Graph("graph_1") as graph_1:
-    ...     Variable("a", mean=0, variance=1)
-    ...     Variable("b", mean=0.7 * a, variance=1 - 0.7**2)
+    ...     _ = Variable("a", mean=0, variance=1)
+    ...     _ = Variable("b", mean=0.7 * a, variance=1 - 0.7**2)
     >>> a, b = ForwardModel(graph_1, DataLinker(n_data=1000), seed=0).get_example(
     ...     [graph_1.a, graph_1.b])
     >>> a.shape, bool(abs(np.corrcoef(a, b)[0, 1] - 0.7) < 0.1)

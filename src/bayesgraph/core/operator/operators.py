@@ -12,7 +12,7 @@ Examples
 ...     x = Variable("x")
 ...     y = Variable("y", mean=2 * x + 1)
 >>> y.mean.value
-<bayesgraph.Add (Mul(2, g/x) + 1)>
+<bayesgraph.Add ((2 * g/x) + 1)>
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ Examples
 >>> from bayesgraph.core import Entity, Variable
 >>> from bayesgraph.core.utilities.print import print_child_tree
 >>> with Entity("car") as car:
-...     Entity("body")
+...     _ = Entity("body")
 ...     with Entity("engine"):
-...         Variable("power", mean=160., variance=4.)
-...         Variable("weight", mean=2.4, variance=0.01)
+...         _ = Variable("power", mean=160., variance=4.)
+...         _ = Variable("weight", mean=2.4, variance=0.01)
 >>> print_child_tree(car)
 car
 ├─body
@@ -143,8 +143,8 @@ def show(obj: NamedObject) -> None:
     --------
     >>> from bayesgraph.core import Graph, Variable
     >>> with Graph("g") as g:
-    ...     Variable("z", mean=0, variance=1)
-    ...     Variable("x", mean=z, variance=0.1)
+    ...     _ = Variable("z", mean=0, variance=1)
+    ...     _ = Variable("x", mean=z, variance=0.1)
     >>> show(g)
     Graph g
     ├─z: Variable () ~ Normal(mean=0, variance=1)
