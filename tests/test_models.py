@@ -22,7 +22,6 @@ from bayesgraph.exceptions import (
     MissingVariableError,
     NotSolvedError,
 )
-
 from test_language import family_graph
 
 

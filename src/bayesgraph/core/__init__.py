@@ -33,10 +33,10 @@ _LAZY = {
     "model": "bayesgraph.core.model",
 }
 
-__all__ = [
+__all__ = [  # the model factories resolve lazily through __getattr__
     "Graph", "Entity", "Variable", "StaticVariable", "VariableBase", "Inputs", "Outputs",
     "Template", "copy_object", "show", "render_text", "print_child_tree", "DataLinker",
-    "get_data_linker", "get_posterior_model", "get_generative_model", "distribution",
+    "get_data_linker", "get_posterior_model", "get_generative_model", "distribution",  # noqa: F405
     "operator", *_functions,
 ]
 

@@ -1,4 +1,7 @@
-"""Categorical distribution over ``0 .. K-1``, given ``probabilities`` or ``logits`` whose last axis has length K (no default: K must be given)."""
+"""Categorical distribution over ``0 .. K-1``, from ``probabilities`` or ``logits``.
+
+The parameter's last axis has length K; there is no default, so K must be given.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ from bayesgraph.core.distribution.distribution_base import DistributionBase
 
 
 class CategoricalDistribution(DistributionBase):
-    """Categorical distribution over ``0 .. K-1``, given ``probabilities`` or ``logits`` whose last axis has length K (no default: K must be given).
+    """Categorical distribution over ``0 .. K-1``, from ``probabilities`` or ``logits``.
+
+    The parameter's last axis has length K; there is no default, so K must be given.
 
     Examples
     --------

@@ -249,7 +249,8 @@ def _check_values(var: VariableBase, array: np.ndarray, params: dict[str, Expr])
 
 
 def _normalise_data(data: Any, variables: list[VariableBase], root: NamedObject,
-                    lowered_params: dict[str, dict[str, Expr]]) -> tuple[int, dict[str, np.ndarray]]:
+                    lowered_params: dict[str, dict[str, Expr]]
+                    ) -> tuple[int, dict[str, np.ndarray]]:
     linker: DataLinker = get_data_linker(data) if not isinstance(data, DataLinker) else data
     by_id = {id(v): v for v in variables}
     by_name = {v.global_name: v for v in variables}
@@ -324,7 +325,7 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
     >>> lower(a)
     Traceback (most recent call last):
     ...
-    bayesgraph.exceptions.GraphStructureError: parameter 'mean' of 'a' reads 'b', which is not part of 'a'; create that variable inside the graph (or copy it in)
+    bayesgraph.exceptions.GraphStructureError: parameter 'mean' of 'a' reads 'b', ...
     """
     variables = collect_variables(root)
     names = [v.global_name for v in variables]
