@@ -322,7 +322,7 @@ class Program:
             full_shape = var.full_shape(self.n_data)
             params = self._parameters(var, env)
             if var.distribution == "DiracDistribution":
-                value = jnp.broadcast_to(params["mean"], full_shape).astype(float)
+                value = jnp.broadcast_to(params["mean"], full_shape).astype(jnp.result_type(float))
                 if var.role == "observed":
                     value = values[var.name]
                 elif var.role == "partial":
