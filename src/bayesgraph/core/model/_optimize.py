@@ -77,18 +77,21 @@ def _adam(f: Callable, max_iterations: int, tolerance: float, learning_rate: flo
         opt = optax.adam(learning_rate)
 
         def step(carry):
-            z, state, i, _ = carry
+            z, state, i, _, _ = carry
             value, grad = jax.value_and_grad(fun)(z)
+            gnorm = otu.tree_norm(grad)
             updates, state = opt.update(grad, state, z)
-            return optax.apply_updates(z, updates), state, i + 1, otu.tree_norm(grad)
+            done = gnorm <= tolerance * jnp.maximum(1.0, jnp.abs(value))
+            z = jnp.where(done, z, optax.apply_updates(z, updates))  # keep the converged point
+            return z, state, i + 1, gnorm, value
 
         def keep_going(carry):
-            z, _, i, gnorm = carry
-            return (i < max_iterations) & (gnorm > tolerance * jnp.maximum(1.0, jnp.abs(
-                fun(z))))
+            _, _, i, gnorm, value = carry
+            return (i < max_iterations) & (gnorm > tolerance * jnp.maximum(1.0, jnp.abs(value)))
 
-        init = (z0, opt.init(z0), jnp.asarray(0), jnp.asarray(jnp.inf, z0.dtype))
-        z, _, i, _ = jax.lax.while_loop(keep_going, step, init)
+        zero, inf = jnp.asarray(0.0, z0.dtype), jnp.asarray(jnp.inf, z0.dtype)
+        init = (z0, opt.init(z0), jnp.asarray(0), inf, zero)
+        z, _, i, _, _ = jax.lax.while_loop(keep_going, step, init)
         value, grad = jax.value_and_grad(fun)(z)
         return OptimResult(z, value, otu.tree_norm(grad), i, jnp.asarray(False))
 

@@ -209,7 +209,8 @@ class MAPModel(ModelBase):
         warnings.warn(
             f"{type(self).__name__}: the {self.solver} optimisation {reason} with gradient "
             f"norm {gnorm:.3g} (tolerance {threshold:.3g}); results may be inaccurate. "
-            "Increase max_iterations, give initial_values, or try solver='Adam'",
+            "Increase max_iterations, give initial_values, or try solver="
+            + ("'L-BFGS'" if self.solver == "Adam" else "'Adam'"),
             ConvergenceWarning, stacklevel=3,
         )
 

@@ -167,7 +167,7 @@ class VariableBase(Scopetor, ExpressionBase):
                 f"parameter {name!r}; valid parameters: "
                 f"{', '.join(self._distribution.parameter_names()) or 'none'}"
             )
-        raise AttributeError(
+        raise UnknownParameterError(
             f"cannot set {name!r} on variable {self.global_name!r}; settable: "
             f"{', '.join(self._distribution.parameter_names()) or 'no parameters'} "
             "and 'distribution'"
