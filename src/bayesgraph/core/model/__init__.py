@@ -7,11 +7,13 @@ Examples
 True
 """
 
+from bayesgraph.core.model.advi import ADVIModel
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.model.factory import METHODS, get_generative_model, get_posterior_model
 from bayesgraph.core.model.forward import ForwardModel
 from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.model.map_fisher import MAPFisherModel
+from bayesgraph.core.model.mgvi import MGVIModel
 
-__all__ = ["ModelBase", "ForwardModel", "MAPModel", "MAPFisherModel", "get_posterior_model",
-           "get_generative_model", "METHODS"]
+__all__ = ["ModelBase", "ForwardModel", "MAPModel", "MAPFisherModel", "ADVIModel", "MGVIModel",
+           "get_posterior_model", "get_generative_model", "METHODS"]

@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bayesgraph.core.model.advi import ADVIModel
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.model.forward import ForwardModel
 from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.model.map_fisher import MAPFisherModel
+from bayesgraph.core.model.mgvi import MGVIModel
 from bayesgraph.core.scope import NamedObject
 
 #: method name -> model class; later inference families register here
@@ -26,6 +28,8 @@ METHODS: dict[str, type[ModelBase]] = {
     "Forward": ForwardModel,
     "MAP": MAPModel,
     "MAPFisher": MAPFisherModel,
+    "ADVI": ADVIModel,
+    "MGVI": MGVIModel,
 }
 
 
@@ -40,7 +44,8 @@ def get_posterior_model(graph: NamedObject, data: Mapping | None = None,
     data : dict or DataLinker, optional
         Observed values (``NaN`` = missing).
     method : str
-        One of ``'Forward'``, ``'MAP'``, ``'MAPFisher'`` (default, as in Halerium).
+        One of :data:`METHODS`: ``'Forward'``, ``'MAP'``, ``'MAPFisher'`` (default, as in
+        Halerium), ``'ADVI'``, ``'MGVI'``.
     **kwargs
         Passed to the model class.
 
@@ -53,7 +58,7 @@ def get_posterior_model(graph: NamedObject, data: Mapping | None = None,
     >>> get_posterior_model(g, method="Gibbs")
     Traceback (most recent call last):
     ...
-    ValueError: unknown method 'Gibbs'; valid: 'Forward', 'MAP', 'MAPFisher'
+    ValueError: unknown method 'Gibbs'; valid: 'Forward', 'MAP', 'MAPFisher', ...
     """
     if method not in METHODS:
         valid = ", ".join(repr(m) for m in METHODS)

@@ -1,0 +1,454 @@
+"""MGVIModel: Metric Gaussian Variational Inference (Knollmueller & Ensslin 2019).
+
+MGVI (arXiv 1901.11033) approximates the posterior by a Gaussian in *standardised*
+coordinates ``xi``, in which the prior of every latent value is a standard normal (see
+:mod:`bayesgraph.core.compiler.standardise`: ``x = mean + sqrt(variance) * xi`` for a
+Normal variable, the inverse-CDF transform of a standard normal for LogNormal, Laplace,
+Exponential and Uniform variables). The approximation is ``N(xi_bar, M^{-1})`` with the
+*Fisher metric*
+
+    M = I + J^T F J,
+
+``F`` the Fisher information of the likelihood of the observed values with respect to
+their distribution parameters and ``J`` the Jacobian of those parameters with respect to
+``xi``. Because the map ``xi -> x`` may be non-linear, the samples of the variables
+themselves need not be Gaussian.
+
+Algorithm (``n_iterations`` outer iterations, each in one jitted function):
+
+1. at the current ``xi_bar`` form ``M`` (dense, with its Cholesky factor ``L``), draw
+   ``n_samples`` residuals ``delta = L^{-T} eps ~ N(0, M^{-1})`` and, with
+   ``sample_symmetry=True``, their mirror images ``-delta`` (antithetic pairs);
+2. minimise the sampled KL divergence, ``mean_i H(xi_bar + delta_i)`` with ``H`` the
+   negative log joint density in ``xi``, over ``xi_bar`` with L-BFGS (or Adam), keeping
+   the ``delta_i`` fixed.
+
+With ``sample_caching=True`` the standard-normal noise ``eps`` is drawn once and reused in
+every iteration (the samples change only through the metric), which makes the iterations
+converge smoothly; with ``False`` fresh noise is drawn each time. The final approximation
+uses the metric at the final ``xi_bar``.
+
+For a linear-Gaussian graph the log joint is quadratic in ``xi`` and ``M`` is its Hessian:
+antithetic pairs make the sampled KL's minimiser exactly the posterior mean, and MGVI is
+then the exact posterior (mean and covariance).
+
+Large models: above ``max_dense_dimension`` unobserved scalars the metric is never formed;
+samples are drawn as ``delta = M^{-1} (eps_1 + J_s^T eps_2)`` (which has covariance
+``M^{-1}``) with conjugate gradients on metric-vector products. With
+``fisher_diagonal_preconditioning=True`` CG is preconditioned by a stochastic (Hutchinson)
+estimate of the metric's diagonal.
+
+Moments: where the map from ``xi`` to a variable is affine (checked numerically: the second
+differences ``x(xi_bar + delta) + x(xi_bar - delta) - 2 x(xi_bar)`` vanish, to
+``sqrt(eps)`` relative, along random directions drawn from the approximation), means and
+variances are exact: ``x(xi_bar)`` and the diagonal of ``A M^{-1} A^T`` with ``A`` the
+Jacobian of ``x``. Other variables (and all in the CG mode) get Monte-Carlo moments over
+antithetic samples of the approximation.
+
+Implementation choice: NIFTy.re (package ``nifty``/``nifty8``, installable from PyPI)
+implements MGVI in JAX, but it would be a heavy extra dependency with its own model and
+likelihood abstractions to bridge; the algorithm above is a few dozen lines on top of the
+compiled program, so bayesgraph carries its own.
+
+Examples
+--------
+>>> from bayesgraph.core import Graph, Variable
+>>> from bayesgraph.core.model.mgvi import MGVIModel
+>>> with Graph("g") as g:
+...     z = Variable("z", mean=0, variance=1)
+...     x = Variable("x", mean=z, variance=1)
+>>> model = MGVIModel(g, data={g.x: [2.0]}, seed=0).solve()
+>>> model.get_means(g.z).round(8).tolist(), model.get_variances(g.z).round(8).tolist()
+([1.0], [0.5])
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
+from jax.scipy.sparse.linalg import cg
+
+from bayesgraph.core.compiler.standardise import STANDARDISABLE, SourceRecorder, StandardEmitter
+from bayesgraph.core.model._optimize import SOLVERS, make_solver
+from bayesgraph.core.model._svi_common import Layout, site_values
+from bayesgraph.core.model.base import ModelBase
+from bayesgraph.core.scope import NamedObject
+from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
+
+_HUTCHINSON_PROBES = 8
+
+
+class MGVIModel(ModelBase):
+    """Metric Gaussian Variational Inference in standardised coordinates.
+
+    Parameters
+    ----------
+    graph, data, compiler, copy_graph, model_graph_options, seed, dtype
+        See :class:`~bayesgraph.core.model.base.ModelBase`.
+    initial_values : dict, optional
+        ``{variable: starting value}`` (the variable's own values); converted to
+        standardised coordinates given the starting values of its parents.
+    initial_source_values : dict, optional
+        ``{variable: starting standardised coordinates}``, e.g. from an earlier fit's
+        :attr:`source_means`. Keys that name no unobserved variable are ignored.
+    random_initial_value_scale : float
+        Standard deviation of a random jitter added to the start (standardised scale).
+    sample_caching : bool
+        Reuse the same standard-normal noise for the samples of every iteration.
+    sample_symmetry : bool
+        Use antithetic pairs ``xi_bar +- delta`` (``2 n_samples`` samples).
+    fisher_diagonal_preconditioning : bool
+        Precondition conjugate gradients by the metric's estimated diagonal (only used above
+        ``max_dense_dimension``).
+    solver : {'L-BFGS', 'Adam'}
+        Minimiser of the sampled KL.
+    n_samples : int
+        Independent residual draws per iteration (doubled by ``sample_symmetry``).
+    n_iterations : int
+        Outer iterations (new metric and samples each).
+    max_iterations, tolerance, learning_rate
+        Of each inner minimisation (see :class:`~bayesgraph.core.model.MAPModel`).
+    max_dense_dimension : int
+        Largest number of unobserved scalars for which the metric is formed densely; above
+        it, samples come from conjugate gradients.
+    cg_tolerance, cg_max_iterations
+        Relative residual and iteration limit of conjugate gradients.
+
+    Attributes
+    ----------
+    source_means : dict
+        ``{variable global name: xi_bar}`` (after :meth:`solve`).
+    optimisation : list of dict
+        Objective, gradient norm and iterations of each outer iteration.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgraph.core import Graph, StaticVariable, Variable
+    >>> from bayesgraph.core.model.mgvi import MGVIModel
+    >>> with Graph("g") as g:
+    ...     a = StaticVariable("a", mean=0, variance=1)
+    ...     y = Variable("y", mean=a, variance=1)
+    >>> model = MGVIModel(g, data={g.y: np.ones(3)}, seed=1).solve()
+    >>> float(model.get_means(g.a).round(8)), float(model.get_variances(g.a).round(8))
+    (0.75, 0.25)
+    """
+
+    def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
+                 initial_values: Mapping | None = None,
+                 initial_source_values: Mapping | None = None,
+                 random_initial_value_scale: float = 0.0001, sample_caching: bool = True,
+                 sample_symmetry: bool = True, fisher_diagonal_preconditioning: bool = False,
+                 solver: str = "L-BFGS", copy_graph: bool = True,
+                 model_graph_options: Mapping | None = None, *, n_samples: int = 5,
+                 n_iterations: int = 5, max_iterations: int = 1000, tolerance: float = 1e-10,
+                 learning_rate: float = 1e-2, max_dense_dimension: int = 2000,
+                 cg_tolerance: float = 1e-8, cg_max_iterations: int | None = None,
+                 seed: int | None = None, dtype: str = "float64") -> None:
+        super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
+                         dtype=dtype)
+        if solver not in SOLVERS:
+            raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
+        if int(n_samples) < 1 or int(n_iterations) < 1:
+            raise ValueError("n_samples and n_iterations must be positive integers")
+        for site in self.program.latent_sites:
+            if site.distribution not in STANDARDISABLE:
+                raise ValueError(
+                    f"MGVIModel has no standardised coordinates for {site.variable!r} "
+                    f"({site.distribution}); supported latent distributions: "
+                    f"{', '.join(sorted(STANDARDISABLE))}"
+                )
+        self.initial_values = dict(initial_values or {})
+        self.initial_source_values = dict(initial_source_values or {})
+        self.random_initial_value_scale = float(random_initial_value_scale)
+        self.sample_caching = bool(sample_caching)
+        self.sample_symmetry = bool(sample_symmetry)
+        self.fisher_diagonal_preconditioning = bool(fisher_diagonal_preconditioning)
+        self.solver = solver
+        self.n_samples = int(n_samples)
+        self.n_iterations = int(n_iterations)
+        self.max_iterations = int(max_iterations)
+        self.tolerance = float(tolerance)
+        self.learning_rate = float(learning_rate)
+        self.cg_tolerance = float(cg_tolerance)
+        self.layout = Layout.of(self.program)
+        self.dimension = self.layout.dimension
+        self.dense = self.dimension <= int(max_dense_dimension)
+        self.cg_max_iterations = int(cg_max_iterations or max(10 * self.dimension, 100))
+        self.optimisation: list[dict[str, Any]] = []
+        self.source_means: dict[str, np.ndarray] = {}
+        self._build()
+
+    # -- the jitted pieces ----------------------------------------------------------------
+    def _build(self) -> None:
+        program, layout = self.program, self.layout
+        mask = np.concatenate([np.full(size, float(name_is_proper(program, name)))
+                               for name, _, size in layout.entries] or [np.zeros(0)])
+        symmetric, dense = self.sample_symmetry, self.dense
+        n_samples = self.n_samples
+        cg_tol, cg_max = self.cg_tolerance, self.cg_max_iterations
+        precondition = self.fisher_diagonal_preconditioning
+
+        def run(xi, data):
+            emitter = StandardEmitter(layout.unravel(xi), data["missing"])
+            return program.execute(data, emitter), emitter
+
+        def values(xi, data):
+            return run(xi, data)[0]
+
+        def energy(xi, data):
+            emitter = run(xi, data)[1]
+            return -(emitter.prior + emitter.log_likelihood)
+
+        def residual(xi, data):
+            parts = run(xi, data)[1].residuals
+            return jnp.concatenate(parts) if parts else jnp.zeros(0, xi.dtype)
+
+        def prior_mask(xi):
+            return jnp.asarray(mask, xi.dtype)
+
+        def metric(xi, data):
+            jac = jax.jacfwd(residual)(xi, data)
+            return jnp.diag(prior_mask(xi)) + jac.T @ jac
+
+        def metric_vector(xi, data):
+            _, lin = jax.linearize(lambda z: residual(z, data), xi)
+            transpose = jax.linear_transpose(lin, xi)
+
+            def apply(v):
+                return prior_mask(xi) * v + transpose(lin(v))[0]
+
+            return apply, transpose
+
+        def cg_deltas(xi, key, n, data):
+            """``n`` draws of N(0, M^{-1}) by CG; also the worst relative CG residual."""
+            apply, transpose = metric_vector(xi, data)
+            n_res = jax.eval_shape(lambda z: residual(z, data), xi).shape[0]
+            k1, k2, k3 = jax.random.split(key, 3)
+            e1 = jax.random.normal(k1, (n, xi.size), xi.dtype)
+            e2 = jax.random.normal(k2, (n, n_res), xi.dtype)
+            rhs = prior_mask(xi) * e1 + jax.vmap(lambda e: transpose(e)[0])(e2)
+            preconditioner = None
+            if precondition:
+                probes = jax.random.rademacher(k3, (_HUTCHINSON_PROBES, n_res), xi.dtype)
+                diag = jnp.mean(jax.vmap(lambda e: transpose(e)[0])(probes) ** 2, axis=0)
+                diag = jnp.maximum(prior_mask(xi) + diag, 1e-12)
+                preconditioner = lambda v: v / diag  # noqa: E731
+            solve = lambda b: cg(apply, b, tol=cg_tol, maxiter=cg_max,  # noqa: E731
+                                 M=preconditioner)[0]
+            deltas = jax.vmap(solve)(rhs)
+            misfit = jax.vmap(apply)(deltas) - rhs
+            worst = jnp.max(jnp.linalg.norm(misfit, axis=1)
+                            / jnp.maximum(jnp.linalg.norm(rhs, axis=1), 1e-300))
+            return deltas, worst
+
+        def chol_deltas(chol, key, n, dtype):
+            eps = jax.random.normal(key, (n, chol.shape[0]), dtype)
+            return jsl.solve_triangular(chol.T, eps.T, lower=False).T
+
+        def samples(xi, key, n, data):
+            """``n`` residuals (mirrored if symmetric), the Cholesky factor, CG misfit."""
+            half = (n + 1) // 2 if symmetric else n
+            if dense:
+                chol = jnp.linalg.cholesky(metric(xi, data))
+                deltas, worst = chol_deltas(chol, key, half, xi.dtype), jnp.zeros((), xi.dtype)
+            else:
+                chol = jnp.zeros((0, 0), xi.dtype)
+                deltas, worst = cg_deltas(xi, key, half, data)
+            if symmetric:
+                deltas = jnp.concatenate([deltas, -deltas])[:n]
+            return deltas, chol, worst
+
+        def kl(xi, args):
+            deltas, data = args
+            return jnp.mean(jax.vmap(lambda d: energy(xi + d, data))(deltas))
+
+        minimise = make_solver(kl, self.solver, self.max_iterations, self.tolerance,
+                               self.learning_rate, jit=False)
+        n_kl = 2 * n_samples if symmetric else n_samples
+
+        def iterate(xi, key, data):
+            deltas, chol, worst = samples(xi, key, n_kl, data)
+            result = minimise(xi, (deltas, data))
+            return result, jnp.all(jnp.isfinite(chol)), worst
+
+        def finalise(xi, key, data):
+            x0 = values(xi, data)
+            if not dense:
+                return x0, None, None, jnp.asarray(True)
+            chol = jnp.linalg.cholesky(metric(xi, data))
+            root = jsl.solve_triangular(chol.T, jnp.eye(xi.size, dtype=xi.dtype), lower=False)
+            # columns of root: M^{-1} = root @ root.T
+            tangents = jax.vmap(lambda col: jax.jvp(lambda z: values(z, data), (xi,),
+                                                    (col,))[1])(root.T)
+            variances = {k: jnp.sum(v ** 2, axis=0) for k, v in tangents.items()}
+            probes = chol_deltas(chol, key, 4, xi.dtype)
+            plus = jax.vmap(lambda d: values(xi + d, data))(probes)
+            minus = jax.vmap(lambda d: values(xi - d, data))(probes)
+            curvature = {k: jnp.max(jnp.abs(plus[k] + minus[k] - 2 * x0[k]))
+                         for k in x0}
+            return x0, variances, curvature, jnp.all(jnp.isfinite(chol))
+
+        def draw(xi, key, n, data):
+            deltas, _, _ = samples(xi, key, n, data)
+            return jax.vmap(lambda d: values(xi + d, data))(deltas)
+
+        def start(overrides, sources, data):
+            central = program.central_latents(data)
+            central.update(overrides)
+            emitter = SourceRecorder(central)
+            program.execute(data, emitter)
+            xi = {name: (emitter.recorded[name] if name in overrides
+                         else jnp.zeros(shape, jnp.result_type(float)))
+                  for name, shape, _ in layout.entries}
+            xi.update(sources)
+            return layout.ravel(xi)
+
+        self._iterate = jax.jit(iterate)
+        self._finalise = jax.jit(finalise)
+        self._draw_fn = jax.jit(draw, static_argnums=2)
+        self._start = jax.jit(start)
+        self._energy = energy
+
+    # -- solve ----------------------------------------------------------------------------
+    def solve(self) -> MGVIModel:
+        """Run the MGVI iterations; warn if the last minimisation did not converge.
+
+        Returns
+        -------
+        MGVIModel
+            ``self``.
+
+        Raises
+        ------
+        ConvergenceError
+            If the objective became non-finite or the metric is singular (a variable with
+            NoDistribution that no data constrain).
+        """
+        self.optimisation = []
+        with self._precision():
+            overrides = {k: jnp.asarray(v) for k, v in site_values(
+                self, self.initial_values).items()}
+            sources = {k: jnp.asarray(v) for k, v in site_values(
+                self, self.initial_source_values, strict=False).items()}
+            xi = self._start(overrides, sources, self._data)
+            noise = self._rng.standard_normal(self.dimension) * self.random_initial_value_scale
+            xi = xi + jnp.asarray(noise, xi.dtype)
+            key = self._next_key()
+            if self.dimension:
+                for _ in range(self.n_iterations):
+                    if not self.sample_caching:
+                        key = self._next_key()
+                    result, metric_ok, worst = self._iterate(xi, key, self._data)
+                    self._record(result, bool(metric_ok), float(worst))
+                    xi = result.z
+                self._check_last()
+            if self.dimension:
+                x0, variances, curvature, metric_ok = self._finalise(xi, self._next_key(),
+                                                                     self._data)
+            else:
+                x0, variances, curvature = self.program.values_at({}, self._data), {}, {}
+                metric_ok = True
+                variances = {k: jnp.zeros(jnp.shape(v)) for k, v in x0.items()}
+                curvature = {k: 0.0 for k in x0}
+            if not bool(metric_ok):
+                self._raise_singular()
+            self._xi = xi
+            self._values = {k: np.asarray(v) for k, v in x0.items()}
+            self._exact: dict[str, np.ndarray] = {}
+            if variances is not None:
+                tol = float(np.sqrt(np.finfo(np.asarray(xi).dtype).eps))
+                for name, value in self._values.items():
+                    var = np.asarray(variances[name])
+                    scale = float(np.max(np.abs(value), initial=0.0)
+                                  + np.sqrt(np.max(var, initial=0.0)))
+                    if float(curvature[name]) <= tol * max(scale, 1e-300):
+                        self._exact[name] = var
+        self.source_means = {site: np.asarray(v)
+                             for site, v in self.layout.unravel(np.asarray(xi)).items()}
+        self._solved = True
+        return self
+
+    def _record(self, result: Any, metric_ok: bool, worst: float) -> None:
+        value = float(result.value)
+        self.optimisation.append({"objective": value, "grad_norm": float(result.grad_norm),
+                                  "iterations": int(result.iterations),
+                                  "stalled": bool(result.stalled), "cg_misfit": worst})
+        if not metric_ok:
+            self._raise_singular()
+        if not (np.isfinite(value) and np.all(np.isfinite(np.asarray(result.z)))):
+            raise ConvergenceError(
+                f"MGVIModel: the sampled KL became {value} in iteration "
+                f"{len(self.optimisation)}. Check that data lie in the support of their "
+                "distributions and that parameter expressions stay valid; try "
+                "initial_values= closer to the solution"
+            )
+        if not self.dense and worst > 1e-3:
+            warnings.warn(
+                f"MGVIModel: conjugate gradients left a relative residual of {worst:.2g} "
+                "when drawing samples; raise cg_max_iterations or set "
+                "fisher_diagonal_preconditioning=True", ConvergenceWarning, stacklevel=3)
+
+    def _check_last(self) -> None:
+        last = self.optimisation[-1]
+        value, gnorm = last["objective"], last["grad_norm"]
+        threshold = self.tolerance * max(1.0, abs(value))
+        if gnorm <= threshold or (last["stalled"] and gnorm <= 1e-6 * max(1.0, abs(value))):
+            return
+        warnings.warn(
+            f"MGVIModel: the last {self.solver} minimisation stopped with gradient norm "
+            f"{gnorm:.3g} (tolerance {threshold:.3g}) after {last['iterations']} iterations; "
+            "results may be inaccurate. Increase max_iterations or n_iterations",
+            ConvergenceWarning, stacklevel=3,
+        )
+
+    def _raise_singular(self) -> None:
+        self._solved = False
+        raise ConvergenceError(
+            "MGVIModel: the Fisher metric is singular: some unobserved value has neither a "
+            "proper prior nor data that constrain it (a NoDistribution variable without "
+            "data?). Give it a proper prior or data"
+        )
+
+    # -- results --------------------------------------------------------------------------
+    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
+        key = self._next_key()
+        with self._precision():
+            if self.dimension == 0:
+                return {k: np.broadcast_to(v, (n_samples, *v.shape))
+                        for k, v in self._values.items()}
+            draws = self._draw_fn(self._xi, key, n_samples, self._data)
+            return {k: np.asarray(v) for k, v in draws.items()}
+
+    def _moments(self, names, n_samples):
+        exact = [n for n in names if n in self._exact]
+        means = {n: self._values[n].astype(np.float64) for n in exact}
+        variances = {n: self._exact[n].astype(np.float64) for n in exact}
+        sampled = [n for n in names if n not in self._exact]
+        if sampled:
+            mc_means, mc_vars = super()._moments(sampled, n_samples)
+            means.update(mc_means)
+            variances.update(mc_vars)
+        return means, variances
+
+
+def name_is_proper(program: Any, site_name: str) -> bool:
+    """Whether a latent site has a proper prior (a standard-normal term in ``xi``).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.lowering import lower
+    >>> from bayesgraph.core.compiler import compile_spec
+    >>> v = Variable("v")
+    >>> name_is_proper(compile_spec(lower(v)[0]), "v")
+    True
+    """
+    site = next(s for s in program.latent_sites if s.name == site_name)
+    return site.distribution != "NoDistribution"
