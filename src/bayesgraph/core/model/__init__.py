@@ -13,7 +13,8 @@ from bayesgraph.core.model.factory import METHODS, get_generative_model, get_pos
 from bayesgraph.core.model.forward import ForwardModel
 from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.model.map_fisher import MAPFisherModel
+from bayesgraph.core.model.mcmc import MCMCModel
 from bayesgraph.core.model.mgvi import MGVIModel
 
 __all__ = ["ModelBase", "ForwardModel", "MAPModel", "MAPFisherModel", "ADVIModel", "MGVIModel",
-           "get_posterior_model", "get_generative_model", "METHODS"]
+           "MCMCModel", "get_posterior_model", "get_generative_model", "METHODS"]

@@ -14,7 +14,7 @@ Examples
 >>> from bayesgraph.core import Graph, Variable
 >>> from bayesgraph.core.model import ForwardModel
 >>> with Graph("g") as g:
-...     Variable("x", mean=1.0, variance=0.0001)
+...     _ = Variable("x", mean=1.0, variance=0.0001)
 >>> model = ForwardModel(g, seed=0)
 >>> model.get_example(g.x).shape
 (1,)
@@ -278,6 +278,24 @@ class ModelBase:
             variables,
             lambda names: {k: np.sqrt(v) for k, v in self._moments(names, n_samples)[1].items()},
         )
+
+    def to_inference_data(self, **kwargs: Any) -> Any:
+        """Export draws, data and sampler statistics to ArviZ.
+
+        See :func:`bayesgraph.core.model.inference_data.to_inference_data` for the groups,
+        names and keyword arguments (``n_samples``, ``observed``, ``var_names``).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> from bayesgraph.core.model import ForwardModel
+        >>> v = Variable("v")
+        >>> ForwardModel(v, seed=0).to_inference_data(n_samples=10)["prior"]["v"].shape
+        (1, 10, 1)
+        """
+        from bayesgraph.core.model.inference_data import to_inference_data
+
+        return to_inference_data(self, **kwargs)
 
     def __repr__(self) -> str:
         state = "solved" if self._solved else "not solved"

@@ -20,6 +20,7 @@ from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.model.forward import ForwardModel
 from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.model.map_fisher import MAPFisherModel
+from bayesgraph.core.model.mcmc import MCMCModel
 from bayesgraph.core.model.mgvi import MGVIModel
 from bayesgraph.core.scope import NamedObject
 
@@ -30,6 +31,7 @@ METHODS: dict[str, type[ModelBase]] = {
     "MAPFisher": MAPFisherModel,
     "ADVI": ADVIModel,
     "MGVI": MGVIModel,
+    "MCMC": MCMCModel,
 }
 
 
@@ -45,7 +47,7 @@ def get_posterior_model(graph: NamedObject, data: Mapping | None = None,
         Observed values (``NaN`` = missing).
     method : str
         One of :data:`METHODS`: ``'Forward'``, ``'MAP'``, ``'MAPFisher'`` (default, as in
-        Halerium), ``'ADVI'``, ``'MGVI'``.
+        Halerium), ``'ADVI'``, ``'MGVI'``, ``'MCMC'`` (NUTS; an extension of Halerium).
     **kwargs
         Passed to the model class.
 
