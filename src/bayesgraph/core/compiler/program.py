@@ -9,7 +9,8 @@ modes, so they all agree on the model by construction.
 Sites
 -----
 * a fully latent variable is the site named by its global name, shaped ``(n_data, *shape)``
-  (dynamic, inside the ``examples`` plate) or ``shape`` (static);
+  (dynamic: the examples axis is the ``examples`` plate, the own-shape axes are event axes)
+  or ``shape`` (static);
 * a partially observed variable has a latent site ``"<global name>/missing"`` holding only
   the missing entries (flat, in row-major order) and an observed site under its global name
   for the completed array;
@@ -125,33 +126,30 @@ class Emitter:
 
 
 class NumpyroEmitter(Emitter):
-    """Emit numpyro sample sites (the numpyro model)."""
+    """Emit numpyro sample sites (the numpyro model).
+
+    The examples axis of a dynamic variable is the ``examples`` plate (``dim=-1``); the axes of
+    the variable's own shape are event axes (``to_event``), so every site's batch shape is
+    covered by plates. The missing entries of a partially observed variable form one event.
+    """
 
     def __init__(self, n_data: int) -> None:
         self.n_data = n_data
 
-    def _plate(self, var: VariableSpec, partial: bool):
-        if var.dynamic and not partial:
-            return numpyro.plate("examples", self.n_data, dim=-1 - len(var.shape))
-        return _null_context()
+    def _site(self, name: str, d: Any, var: VariableSpec, **kwargs: Any) -> Any:
+        event = d.to_event(len(var.shape)) if var.shape else d
+        if var.dynamic:
+            with numpyro.plate("examples", self.n_data, dim=-1):
+                return numpyro.sample(name, event, **kwargs)
+        return numpyro.sample(name, event, **kwargs)
 
     def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
         if site.partial:  # the density comes from the observed site of the completed array
-            return numpyro.sample(site.name, d.mask(False))
-        with self._plate(var, False):
-            return numpyro.sample(site.name, d)
+            return numpyro.sample(site.name, d.mask(False).to_event(1))
+        return self._site(site.name, d, var)
 
     def observe(self, name: str, d: Any, value: Any, var: VariableSpec) -> None:
-        with self._plate(var, False):
-            numpyro.sample(name, d, obs=value)
-
-
-class _null_context:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return None
+        self._site(name, d, var, obs=value)
 
 
 class SampleEmitter(Emitter):

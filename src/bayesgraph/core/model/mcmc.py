@@ -182,9 +182,6 @@ class MCMCModel(ModelBase):
             with warnings.catch_warnings():
                 # numpyro warns when 'parallel' falls back to sequential: that is our choice
                 warnings.filterwarnings("ignore", message="There are not enough devices")
-                # the axes of a variable's own shape are batch axes outside any plate: the
-                # density is still the joint one, so numpyro's shape advice does not apply
-                warnings.filterwarnings("ignore", message="Missing a plate statement")
                 mcmc.run(key, self._data, extra_fields=_EXTRA_FIELDS)
             samples = mcmc.get_samples(group_by_chain=True)
             extra = mcmc.get_extra_fields(group_by_chain=True)
