@@ -24,3 +24,20 @@ def test_modelling_language_imports_no_jax():
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_only_the_compiler_knows_numpyro_sites():
+    """numpyro sample/factor/plate/deterministic sites are emitted by the compiler alone."""
+    import pathlib
+    import re
+
+    import bayesgraph
+
+    root = pathlib.Path(bayesgraph.__file__).parent
+    pattern = re.compile(r"numpyro\.(sample|factor|plate|deterministic|param)\(")
+    offenders = [
+        str(path.relative_to(root)) for path in root.rglob("*.py")
+        if path.relative_to(root).parts[:2] != ("core", "compiler")
+        and pattern.search(path.read_text())
+    ]
+    assert not offenders, offenders

@@ -27,7 +27,6 @@ True
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import os
 import sys
 import warnings
@@ -37,14 +36,11 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpyro
-from jax.scipy.special import logsumexp
 
-from bayesgraph.core.compiler.program import Emitter, LatentSite, Program
-from bayesgraph.core.lowering.spec import ModelSpec, VariableSpec
+from bayesgraph.core.compiler.enumeration import Enumeration
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
-from bayesgraph.exceptions import ConvergenceWarning, DiscreteLatentError
+from bayesgraph.exceptions import ConvergenceWarning
 
 __all__ = ["MCMCModel", "SamplingWarning"]
 
@@ -52,7 +48,6 @@ _CHAIN_METHODS = ("parallel", "sequential", "vectorized")
 _EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "adapt_state.step_size",
                  "potential_energy")
 #: the largest number of joint configurations of the discrete latents that is summed out
-MAX_CONFIGURATIONS = 4096
 
 
 class SamplingWarning(ConvergenceWarning):
@@ -144,7 +139,7 @@ class MCMCModel(ModelBase):
         self.progress_bar = _auto_progress_bar() if progress_bar is None else bool(progress_bar)
         self.diagnostics: dict[str, Any] = {}
         with self._precision():
-            self._enumeration = _Enumeration(self.program, self.spec, self._data)
+            self._enumeration = Enumeration(self.program, self.spec, self._data)
         self._samples: dict[str, np.ndarray] | None = None  # {site: (chains, draws, ...)}
         self._extra: dict[str, np.ndarray] = {}
         program, enumeration = self.program, self._enumeration
@@ -320,188 +315,6 @@ class MCMCModel(ModelBase):
                     m2[n] = m2[n] + m2_b + delta**2 * count * k / total
             count += k
         return means, {n: m2[n] / count for n in names}
-
-
-# -- exact summation over discrete latents --------------------------------------------------
-class _Enumeration:
-    """Sums unobserved discrete values out of the joint density, and draws them back.
-
-    Discrete latents of StaticVariables are enumerated jointly (``S`` configurations); those
-    of dynamic Variables per example (``D`` configurations of one example's values, the same
-    table for every example, since examples are independent given the static values). The
-    marginal log-density is ``logsumexp_s [static(s) + sum_i logsumexp_d example_i(s, d)]``.
-    Entries of a partially observed variable that are observed are enumerated too; that adds
-    a constant (independent of the latents) and leaves the posterior unchanged.
-    """
-
-    def __init__(self, program: Program, spec: ModelSpec, data: Any) -> None:
-        self.program, self.spec, self.n_data = program, spec, spec.n_data
-        self.sites = [s for s in program.latent_sites if s.discrete]
-        if not self.sites:
-            return
-        for site in self.sites:
-            if site.distribution == "PoissonDistribution":
-                what = "missing entries of" if site.partial else "unobserved"
-                raise DiscreteLatentError(
-                    f"MCMCModel cannot infer the {what} Poisson variable {site.variable!r}: "
-                    "its support is unbounded, so it cannot be summed out, and NUTS needs "
-                    "continuous values. Give complete data for it, or model it with a "
-                    "continuous distribution (e.g. LogNormal)")
-        sizes = _support_sizes(program, data, self.sites)
-        self.static = [s for s in self.sites if not spec.variable(s.variable).dynamic]
-        self.dynamic = [s for s in self.sites if spec.variable(s.variable).dynamic]
-        self.static_table = _configurations(self.static, sizes, spec)
-        self.dynamic_table = _configurations(self.dynamic, sizes, spec)
-        n_s = _n_configs(self.static_table)
-        n_d = _n_configs(self.dynamic_table)
-        if n_s * n_d > MAX_CONFIGURATIONS:
-            names = ", ".join(repr(s.variable) for s in self.sites)
-            raise DiscreteLatentError(
-                f"MCMCModel sums unobserved discrete values out exactly, but {names} have "
-                f"{n_s} joint configurations (static) times {n_d} per example, more than "
-                f"{MAX_CONFIGURATIONS}. Give data for some of them, use fewer categories, or "
-                "use ForwardModel")
-        self.n_static, self.n_dynamic = n_s, n_d
-
-    # site values for given configurations
-    def _site_value(self, site: LatentSite, full: Any, data: Any) -> Any:
-        if site.partial:
-            return full.reshape(-1)[data["missing"][site.variable]]
-        return full
-
-    def _discrete_values(self, s: Any, d_per_example: Any, data: Any) -> dict[str, Any]:
-        """Site values for static configuration ``s`` and per-example configurations (n,)."""
-        values = {}
-        for site in self.static:
-            values[site.name] = self._site_value(site, self.static_table[site.name][s], data)
-        for site in self.dynamic:
-            full = self.dynamic_table[site.name][d_per_example]  # (n, *shape)
-            values[site.name] = self._site_value(site, full, data)
-        return values
-
-    def _terms(self, continuous: dict[str, Any], data: Any) -> tuple[Any, Any]:
-        """``static (S,)`` and ``per example (S, D, n)`` log-density terms."""
-        def at(s, d):
-            values = dict(continuous)
-            values.update(self._discrete_values(s, jnp.full((self.n_data,), d), data))
-            emitter = _SplitDensityEmitter(values, self.n_data)
-            self.program.execute(data, emitter)
-            return emitter.static, emitter.per_example
-
-        grid = jax.vmap(jax.vmap(at, in_axes=(None, 0)), in_axes=(0, None))
-        static, per_example = grid(jnp.arange(self.n_static), jnp.arange(self.n_dynamic))
-        return static[:, 0], per_example
-
-    def marginal_model(self, data: Any) -> None:
-        """numpyro model: continuous sites, and the discrete values summed out (a factor)."""
-        first = self._discrete_values(0, jnp.zeros(self.n_data, jnp.int32), data)
-        recorder = _ContinuousSites(first)
-        self.program.execute(data, recorder)
-        static, per_example = self._terms(recorder.values, data)
-        total = static + jnp.sum(logsumexp(per_example, axis=1), axis=-1)
-        numpyro.factor("discrete_latents_summed_out", logsumexp(total))
-
-    def complete(self, latents: dict[str, Any], key: Any, data: Any) -> dict[str, Any]:
-        """Add discrete site values drawn from their exact conditional posterior."""
-        if not self.sites:
-            return latents
-        static, per_example = self._terms(latents, data)
-        k1, k2 = jax.random.split(key)
-        total = static + jnp.sum(logsumexp(per_example, axis=1), axis=-1)
-        s = jax.random.categorical(k1, total)
-        d = jax.random.categorical(k2, per_example[s].T, axis=-1)  # (n,)
-        values = dict(latents)
-        values.update(self._discrete_values(s, d, data))
-        return values
-
-
-class _SplitDensityEmitter(Emitter):
-    """Log-density at given (constrained) values, split into static and per-example terms."""
-
-    def __init__(self, values: dict[str, Any], n_data: int) -> None:
-        self.values, self.n_data = values, n_data
-        self.static = jnp.zeros(())
-        self.per_example = jnp.zeros((n_data,))
-
-    def _add(self, log_prob: Any, var: VariableSpec) -> None:
-        if var.dynamic:
-            self.per_example = self.per_example + jnp.reshape(
-                log_prob, (self.n_data, -1)).sum(-1)
-        else:
-            self.static = self.static + jnp.sum(log_prob)
-
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
-        x = self.values[site.name]
-        if not site.partial:
-            self._add(d.log_prob(x), var)
-        return x
-
-    def observe(self, name: str, d: Any, value: Any, var: VariableSpec) -> None:
-        self._add(d.log_prob(value), var)
-
-
-class _ContinuousSites(Emitter):
-    """Emit the continuous latent sites without density (it comes from the summed factor)."""
-
-    def __init__(self, discrete: dict[str, Any]) -> None:
-        self.discrete = discrete
-        self.values: dict[str, Any] = {}
-
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
-        if site.name in self.discrete:
-            return self.discrete[site.name]
-        x = numpyro.sample(site.name, d.mask(False))
-        self.values[site.name] = x
-        return x
-
-
-class _SupportRecorder(Emitter):
-    def __init__(self, names: set[str]) -> None:
-        self.names, self.sizes = names, {}
-
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
-        if site.name in self.names:
-            support = d.support
-            upper = getattr(support, "upper_bound", 1)
-            self.sizes[site.name] = int(upper) + 1
-        return jnp.zeros(site.shape, jnp.int32 if site.discrete else None)
-
-
-def _support_sizes(program: Program, data: Any, sites: list[LatentSite]) -> dict[str, int]:
-    recorder = _SupportRecorder({s.name for s in sites})
-    jax.eval_shape(lambda data: program.execute(data, recorder), data)
-    return recorder.sizes
-
-
-def _configurations(sites: list[LatentSite], sizes: dict[str, int], spec: ModelSpec
-                    ) -> dict[str, Any]:
-    """All joint configurations of the sites' values for one example (or the static ones)."""
-    if not sites:
-        return {}
-    entries = []
-    for site in sites:
-        shape = spec.variable(site.variable).shape
-        entries.extend([sizes[site.name]] * int(np.prod(shape, dtype=np.int64)))
-    count = int(np.prod(entries, dtype=np.float64))
-    if count > MAX_CONFIGURATIONS:
-        names = ", ".join(repr(s.variable) for s in sites)
-        raise DiscreteLatentError(
-            f"MCMCModel sums unobserved discrete values out exactly, but {names} have {count} "
-            f"joint configurations, more than {MAX_CONFIGURATIONS}. Give data for some of "
-            "them, or use fewer or smaller discrete variables")
-    grid = np.array(list(itertools.product(*[range(k) for k in entries])), dtype=np.int32)
-    grid = grid.reshape(count, len(entries))
-    tables, start = {}, 0
-    for site in sites:
-        shape = spec.variable(site.variable).shape
-        size = int(np.prod(shape, dtype=np.int64))
-        tables[site.name] = jnp.asarray(grid[:, start:start + size].reshape(count, *shape))
-        start += size
-    return tables
-
-
-def _n_configs(table: dict[str, Any]) -> int:
-    return int(next(iter(table.values())).shape[0]) if table else 1
 
 
 # -- helpers ----------------------------------------------------------------------------------
