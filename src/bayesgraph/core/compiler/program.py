@@ -367,14 +367,24 @@ class Program:
         """The numpyro model: call it with :meth:`data_args`' result."""
         return self.execute(data, NumpyroEmitter(self.n_data))
 
-    def sample(self, key: Any, data: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """One ancestral draw of every variable (data are clamped and carried forward)."""
-        return self.execute(data, SampleEmitter(key))
+    def _keep(self, values: dict[str, Any], observed: bool) -> dict[str, Any]:
+        if observed:
+            return values
+        return {k: v for k, v in values.items() if self.spec.variable(k).role != "observed"}
 
-    def values_at(self, latents: dict[str, Any], data: dict[str, dict[str, Any]]
-                  ) -> dict[str, Any]:
-        """Every variable's value given constrained latent site values."""
-        return self.execute(data, ValueEmitter(latents))
+    def sample(self, key: Any, data: dict[str, dict[str, Any]], observed: bool = True
+               ) -> dict[str, Any]:
+        """One ancestral draw of every variable (data are clamped and carried forward).
+
+        With ``observed=False`` the fully observed variables (their data) are left out, so
+        jitted callers do not copy the data into their outputs.
+        """
+        return self._keep(self.execute(data, SampleEmitter(key)), observed)
+
+    def values_at(self, latents: dict[str, Any], data: dict[str, dict[str, Any]],
+                  observed: bool = True) -> dict[str, Any]:
+        """Every variable's value given constrained latent site values (see :meth:`sample`)."""
+        return self._keep(self.execute(data, ValueEmitter(latents)), observed)
 
     def central_latents(self, data: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """Latent site values at the central values of their conditional priors."""

@@ -199,8 +199,8 @@ def _as_float_array(var: VariableBase, values: Any) -> np.ndarray:
             f"an array of dtype {array.dtype}"
             + (" with non-numeric entries" if array.dtype == object else "")
         )
-    array = array.astype(np.float64)
-    if np.isinf(array).any():
+    array = np.asarray(array, dtype=np.float64)  # no copy when the data are float64 already
+    if not np.isfinite(array).all() and np.isinf(array).any():  # one pass for clean data
         where = np.argwhere(np.isinf(array))[:3].tolist()
         raise DataError(
             f"data for {var.global_name!r} contain infinite values (first at index {where}); "
@@ -209,11 +209,17 @@ def _as_float_array(var: VariableBase, values: Any) -> np.ndarray:
     return array
 
 
+_UNRESTRICTED = frozenset({"NormalDistribution", "LaplaceDistribution", "DiracDistribution",
+                           "NoDistribution"})
+
+
 def _check_values(var: VariableBase, array: np.ndarray, params: dict[str, Expr]) -> None:
+    name, dist = var.global_name, type(var.distribution).__name__
+    if var.dtype == "float" and dist in _UNRESTRICTED:
+        return  # any finite real value (or NaN) is valid: no pass over the data
     finite = array[~np.isnan(array)]
     if finite.size == 0:
         return
-    name, dist = var.global_name, type(var.distribution).__name__
     if var.dtype == "bool" and not np.isin(finite, (0.0, 1.0)).all():
         raise DtypeError(
             f"data for bool variable {name!r} ({dist}) must be 0/1 or True/False, got "
@@ -367,19 +373,19 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
         if name in arrays:
             array = arrays[name]
             mask = np.isnan(array)
-            if mask.all():
+            if not mask.any():
+                role = "observed"
+                values[name] = array
+            elif mask.all():
                 warnings.warn(
                     f"all data for {name!r} are NaN: the variable is treated as unobserved",
                     stacklevel=3,
                 )
-            elif mask.any():
+            else:
                 role, n_missing = "partial", int(mask.sum())
                 missing[name] = np.flatnonzero(mask).astype(np.int64)
                 masks[name] = mask
                 values[name] = np.where(mask, 0.0, array)
-            else:
-                role = "observed"
-                values[name] = array
         parent_fixed = all(value_fixed[p] for p in parents[name])
         value_fixed[name] = role == "observed" or (
             dist_name == "DiracDistribution" and role == "latent" and parent_fixed)

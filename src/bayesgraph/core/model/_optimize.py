@@ -4,7 +4,9 @@ The objective ``f(z, data)`` takes the flat parameter vector and the data pytree
 arguments of the jitted function, never constants closed over (see numpyro-notes.md).
 
 Stopping rules (L-BFGS): the gradient norm falls below ``tolerance * max(1, |f|)``, or the
-objective stops changing at machine precision for three iterations in a row ("stalled"), or
+objective stops changing at machine precision for ``_STALL_PATIENCE`` iterations in a row
+("stalled"; L-BFGS keeps shrinking the gradient for a while after the objective stops
+resolving the change, so the patience is generous), or
 ``max_iterations`` is reached. The caller turns the outcome into warnings or errors.
 
 Examples
@@ -26,6 +28,9 @@ import jax
 import jax.numpy as jnp
 import optax
 import optax.tree_utils as otu
+
+#: iterations without a change of the objective (at machine precision) before giving up
+_STALL_PATIENCE = 30
 
 
 class OptimResult(NamedTuple):
@@ -60,13 +65,15 @@ def _lbfgs(f: Callable, max_iterations: int, tolerance: float):
             value = otu.tree_get(state, "value")
             small = otu.tree_norm(grad) <= tolerance * jnp.maximum(1.0, jnp.abs(value))
             finite = jnp.isfinite(value)
-            return (count == 0) | ((count < max_iterations) & ~small & (stall < 3) & finite)
+            going = (count < max_iterations) & ~small & (stall < _STALL_PATIENCE) & finite
+            return (count == 0) | going
 
         init = (z0, opt.init(z0), jnp.asarray(jnp.inf, z0.dtype), jnp.asarray(0))
         z, state, _, stall = jax.lax.while_loop(keep_going, step, init)
-        value, grad = jax.value_and_grad(fun)(z)
-        return OptimResult(z, value, otu.tree_norm(grad), otu.tree_get(state, "count"),
-                           stall >= 3)
+        # the line search left the value and gradient at the final point in the state
+        return OptimResult(z, otu.tree_get(state, "value"),
+                           otu.tree_norm(otu.tree_get(state, "grad")),
+                           otu.tree_get(state, "count"), stall >= _STALL_PATIENCE)
 
     return run
 

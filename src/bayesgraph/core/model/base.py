@@ -31,6 +31,7 @@ import jax
 import numpy as np
 
 from bayesgraph.core.compiler import compile_spec
+from bayesgraph.core.model._compilation_cache import ensure_compilation_cache
 from bayesgraph.core.lowering import lower
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
@@ -87,6 +88,7 @@ class ModelBase:
             )
         if dtype not in _DTYPES:
             raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+        ensure_compilation_cache()
         self.graph = graph
         self.dtype = dtype
         self.spec, self._lowered = lower(graph, data)
@@ -96,6 +98,7 @@ class ModelBase:
         self._solved = not self.requires_solve
         if not self.supports_discrete_latents:
             self._reject_discrete_latents()
+        self._observed = tuple(v.name for v in self.spec.variables if v.role == "observed")
         with self._precision():
             self._data = self.program.data_args(self._lowered)
 
@@ -140,10 +143,29 @@ class ModelBase:
         """``{global name: array (n_samples, *runtime shape)}`` for every variable."""
         raise NotImplementedError
 
+    def _with_observed(self, values: dict[str, np.ndarray], n_samples: int | None = None
+                       ) -> dict[str, np.ndarray]:
+        """Add the fully observed variables (their data, never copied) to ``values``.
+
+        Jitted draws leave them out so that large data are not copied into every output;
+        with ``n_samples`` the data get a leading (broadcast, read-only) samples axis.
+        """
+        out = dict(values)
+        for name in self._observed:
+            if name not in out:
+                data = self._lowered.values[name]
+                out[name] = data if n_samples is None else np.broadcast_to(
+                    data, (n_samples, *data.shape))
+        return out
+
+    def _draws(self, n_samples: int) -> dict[str, np.ndarray]:
+        """:meth:`_draw` completed with the observed variables."""
+        return self._with_observed(self._draw(n_samples), n_samples)
+
     def _moments(self, names: list[str], n_samples: int
                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Means and variances of ``names``; by default Monte Carlo over ``_draw``."""
-        draws = self._draw(n_samples)
+        draws = self._draws(n_samples)
         means = {n: np.mean(draws[n].astype(np.float64), axis=0) for n in names}
         variances = {n: np.var(draws[n].astype(np.float64), axis=0) for n in names}
         return means, variances
@@ -211,7 +233,7 @@ class ModelBase:
         n_samples = _check_n(n_samples)
 
         def compute(names):
-            draws = self._draw(n_samples)
+            draws = self._draws(n_samples)
             return {n: self._cast(n, draws[n]) for n in names}
 
         return self._answer(variables, compute)
@@ -229,7 +251,7 @@ class ModelBase:
         True
         """
         def compute(names):
-            draws = self._draw(1)
+            draws = self._draws(1)
             return {n: self._cast(n, draws[n][0]) for n in names}
 
         return self._answer(variables, compute)

@@ -63,7 +63,7 @@ class ForwardModel(ModelBase):
                 )
         program = self.program
         self._sample = jax.jit(
-            lambda keys, data: jax.vmap(lambda k: program.sample(k, data))(keys))
+            lambda keys, data: jax.vmap(lambda k: program.sample(k, data, observed=False))(keys))
 
     def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
         key = self._next_key()

@@ -112,7 +112,7 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
         groups["sample_stats"] = model._sample_stats_by_chain()
     else:
         n = 1 if kind == "point" else int(n_samples)
-        draws = model._draw(n)
+        draws = model._draws(n)
         group = "prior" if kind == "prior" else "posterior"
         groups[group] = {name: np.asarray(draws[name])[None] for name in names}
     for group in ("posterior", "prior"):

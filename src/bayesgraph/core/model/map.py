@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bayesgraph.core.model._optimize import SOLVERS, make_solver
+from bayesgraph.core.model._optimize import SOLVERS, OptimResult, make_solver
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.core.variable.variable import VariableBase
@@ -111,9 +111,14 @@ class MAPModel(ModelBase):
             start = program.central_latents(data)
             start.update(overrides)
             z0 = self._ravel(program.unconstrain(start, data)) + noise
-            result = minimise(z0, data)
+            if z0.size:
+                result = minimise(z0, data)
+            else:  # everything is observed: nothing to optimise
+                zero = jnp.zeros((), z0.dtype)
+                result = OptimResult(z0, zero, zero, jnp.zeros((), int), jnp.zeros((), bool))
             constrained = program.constrain(unravel(result.z), data)
-            return result, program.values_at(constrained, data), self._extras(result.z, data)
+            values = program.values_at(constrained, data, observed=False)
+            return result, values, self._extras(result.z, data)
 
         self._fit = jax.jit(fit)
         self._values: dict[str, np.ndarray] | None = None
@@ -177,7 +182,7 @@ class MAPModel(ModelBase):
             if self.dimension:
                 self._check(result)
             self._z = result.z
-            self._values = {k: np.asarray(v) for k, v in values.items()}
+            self._values = self._with_observed({k: np.asarray(v) for k, v in values.items()})
             self._latents = self._unravel(result.z)
         self._solved = True
         self._after_fit(extras)

@@ -80,7 +80,8 @@ class MAPFisherModel(MAPModel):
             def one(key):
                 eps = jax.random.normal(key, z.shape, z.dtype)
                 u = z + jsl.solve_triangular(chol.T, eps, lower=False)
-                return program.values_at(program.constrain(unravel(u), data), data)
+                return program.values_at(program.constrain(unravel(u), data), data,
+                                         observed=False)
 
             return jax.vmap(one)(keys)
 
