@@ -31,8 +31,8 @@ import jax
 import numpy as np
 
 from bayesgraph.core.compiler import compile_spec
-from bayesgraph.core.model._compilation_cache import ensure_compilation_cache
 from bayesgraph.core.lowering import lower
+from bayesgraph.core.model._compilation_cache import ensure_compilation_cache
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
 from bayesgraph.exceptions import DiscreteLatentError, MissingVariableError, NotSolvedError
