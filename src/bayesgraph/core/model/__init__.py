@@ -7,6 +7,7 @@ Examples
 True
 """
 
+from bayesgraph.core.model._compilation_cache import enable_compilation_cache
 from bayesgraph.core.model.advi import ADVIModel
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.model.factory import METHODS, get_generative_model, get_posterior_model
@@ -17,4 +18,5 @@ from bayesgraph.core.model.mcmc import MCMCModel
 from bayesgraph.core.model.mgvi import MGVIModel
 
 __all__ = ["ModelBase", "ForwardModel", "MAPModel", "MAPFisherModel", "ADVIModel", "MGVIModel",
-           "MCMCModel", "get_posterior_model", "get_generative_model", "METHODS"]
+           "MCMCModel", "get_posterior_model", "get_generative_model", "METHODS",
+           "enable_compilation_cache"]
