@@ -38,10 +38,32 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["to_inference_data", "arviz_major_version", "variable_name"]
+__all__ = ["to_inference_data", "plot_trace", "arviz_major_version", "variable_name"]
 
 #: ArviZ variable names replace the scope separator by this
 NAME_SEPARATOR = "."
+
+
+def plot_trace(data: Any, var_names: Any = None, **kwargs: Any) -> Any:
+    """A trace plot of exported draws with the installed ArviZ (0.x ``plot_trace`` or 1.x
+    ``plot_trace_dist``), so user code need not branch on the ArviZ version.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.model import MAPFisherModel
+    >>> v = Variable("v")
+    >>> data = MAPFisherModel(v, seed=0).solve().to_inference_data(n_samples=20)
+    >>> plot_trace(data) is not None
+    True
+    """
+    import arviz as az
+
+    if arviz_major_version() >= 1:
+        return az.plot_trace_dist(data, var_names=var_names, **kwargs)
+    return az.plot_trace(data, var_names=var_names, **kwargs)
 
 
 def arviz_major_version() -> int:
