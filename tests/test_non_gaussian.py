@@ -20,9 +20,8 @@ MAPFisher reports the mode, not the mean: its mean error is the skewness of the 
 import numpy as np
 import pytest
 
-from bayesgraph.core.model import ADVIModel, MAPFisherModel, MCMCModel, MGVIModel
-
 from _vi_graphs import poisson
+from bayesgraph.core.model import ADVIModel, MAPFisherModel, MCMCModel, MGVIModel
 
 TOLERANCES = {  # method -> (mean, in posterior sd; variance, relative)
     "MGVI": (0.1, 0.10),
