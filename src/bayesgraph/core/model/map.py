@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model._optimize import SOLVERS, OptimResult, make_solver
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
@@ -95,10 +96,9 @@ class MAPModel(ModelBase):
         self.initial_values = dict(initial_values or {})
         self.optimisation: dict[str, Any] = {}
         program = self.program
-        sites = sorted(program.latent_sites, key=lambda site: site.name)
-        self._layout = [(site.name, site.shape, site.size) for site in sites]
-        self.dimension = sum(size for _, _, size in self._layout)
-        unravel = self._unravel
+        self._layout = Layout.of(program)
+        self.dimension = self._layout.dimension
+        ravel, unravel = self._layout.ravel, self._layout.unravel
 
         def objective(z, data):
             return -program.log_density(unravel(z), data, jacobian=False, skip_fixed=True)
@@ -110,7 +110,7 @@ class MAPModel(ModelBase):
         def fit(noise, overrides, data):
             start = program.central_latents(data)
             start.update(overrides)
-            z0 = self._ravel(program.unconstrain(start, data)) + noise
+            z0 = ravel(program.unconstrain(start, data)) + noise
             if z0.size:
                 result = minimise(z0, data)
             else:  # everything is observed: nothing to optimise
@@ -122,20 +122,6 @@ class MAPModel(ModelBase):
 
         self._fit = jax.jit(fit)
         self._values: dict[str, np.ndarray] | None = None
-
-    def _ravel(self, tree: dict[str, Any]) -> Any:
-        """Flatten ``{site: value}`` into one vector (sites in sorted order)."""
-        if not self._layout:
-            return jnp.zeros(0)
-        return jnp.concatenate([jnp.reshape(tree[name], (-1,)) for name, _, _ in self._layout])
-
-    def _unravel(self, z: Any) -> dict[str, Any]:
-        """Inverse of :meth:`_ravel`."""
-        tree, start = {}, 0
-        for name, shape, size in self._layout:
-            tree[name] = jnp.reshape(z[start:start + size], shape)
-            start += size
-        return tree
 
     def _extras(self, z: Any, data: Any) -> Any:
         """Further results computed inside the same jitted fit (MAPFisher: the Hessian)."""
@@ -183,7 +169,7 @@ class MAPModel(ModelBase):
                 self._check(result)
             self._z = result.z
             self._values = self._with_observed({k: np.asarray(v) for k, v in values.items()})
-            self._latents = self._unravel(result.z)
+            self._latents = self._layout.unravel(result.z)
         self._solved = True
         self._after_fit(extras)
         return self

@@ -74,7 +74,7 @@ class MAPFisherModel(MAPModel):
                 f"max_dense_dimension={max_dense_dimension}. Raise max_dense_dimension if "
                 "memory allows, or use MAPModel for a point estimate"
             )
-        program, unravel = self.program, self._unravel
+        program, unravel = self.program, self._layout.unravel
 
         def draw(z, chol, keys, data):
             def one(key):
@@ -110,7 +110,7 @@ class MAPFisherModel(MAPModel):
         hessian, chol, covariance = extras
         if not np.all(np.isfinite(np.asarray(chol))):
             diagonal = np.asarray(hessian).diagonal()
-            bad = [name for name, sl in self._site_slices().items()
+            bad = [name for name, sl in self._layout.slices().items()
                    if np.any(diagonal[sl] <= 0)]
             self._solved = False
             raise ConvergenceError(
@@ -121,13 +121,6 @@ class MAPFisherModel(MAPModel):
                 "causes this; give data or a proper prior"
             )
         self._chol, self._covariance = chol, np.asarray(covariance)
-
-    def _site_slices(self) -> dict[str, slice]:
-        slices, start = {}, 0
-        for name, _, size in self._layout:
-            slices[name] = slice(start, start + size)
-            start += size
-        return slices
 
     def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
         key = self._next_key()
@@ -147,7 +140,7 @@ class MAPFisherModel(MAPModel):
         site = self.program.site_of(name)
         if site is None:
             return full
-        block = np.diag(self._covariance)[self._site_slices()[site.name]]
+        block = np.diag(self._covariance)[self._layout.slices()[site.name]]
         if site.partial:
             flat = full.reshape(-1)
             flat[np.asarray(self._lowered.missing[name])] = block
@@ -185,7 +178,7 @@ class MAPFisherModel(MAPModel):
         """
         self._require_solved()
         names = [self._resolve(v) for v in variables]
-        slices = self._site_slices()
+        slices = self._layout.slices()
         rows: list[np.ndarray] = []
         for name in names:
             name = str(name)
