@@ -297,6 +297,43 @@ class Scopetor(NamedObject):
             if isinstance(child, Scopetor):
                 yield from child.iter_descendants()
 
+    def copy(self, name: str | None = None, strict: bool = True) -> Scopetor:
+        """Create an i.i.d. copy in the current scope (see :func:`bayesgraph.core.copy_object`).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Entity, Variable
+        >>> with Entity("car") as car:
+        ...     _ = Variable("power", mean=160., variance=4.)
+        >>> car.copy("car2").power.global_name
+        'car2/power'
+        >>> v = Variable("v", shape=(3,), mean=(0.4, 1.4, 2.4), variance=(0.2, 1.2, 2.2))
+        >>> w = v.copy("w")
+        >>> v.shape == w.shape, bool(all(v.mean.value == w.mean.value))
+        (True, True)
+        """
+        from bayesgraph.core.template import copy_object
+
+        return copy_object(self, name, strict=strict)
+
+    def get_template(self, name: str | None = None):
+        """Return a :class:`~bayesgraph.core.template.Template` that builds copies of this object.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Entity, Graph, Variable
+        >>> with Entity("woman") as woman:
+        ...     _ = Variable("height", mean=167, variance=25)
+        >>> Woman = woman.get_template("Woman")
+        >>> with Graph("family") as family:
+        ...     alice = Woman("alice")
+        >>> family.alice.height.global_name
+        'family/alice/height'
+        """
+        from bayesgraph.core.template import Template
+
+        return Template(self, name)
+
     def get_all_variables(self) -> list:
         """Return every variable below this scope, depth first, in creation order.
 

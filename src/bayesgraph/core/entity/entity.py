@@ -39,35 +39,3 @@ class Entity(Scopetor):
                  _register: bool = True) -> None:
         super().__init__(name, frame, _register=_register)
 
-    def copy(self, name: str | None = None, strict: bool = True) -> Entity:
-        """Create an i.i.d. copy in the current scope (see :func:`bayesgraph.core.copy_object`).
-
-        Examples
-        --------
-        >>> from bayesgraph.core import Entity, Variable
-        >>> with Entity("car") as car:
-        ...     _ = Variable("power", mean=160., variance=4.)
-        >>> car.copy("car2").power.global_name
-        'car2/power'
-        """
-        from bayesgraph.core.template import copy_object
-
-        return copy_object(self, name, strict=strict)
-
-    def get_template(self, name: str | None = None):
-        """Return a :class:`~bayesgraph.core.template.Template` that builds copies.
-
-        Examples
-        --------
-        >>> from bayesgraph.core import Entity, Graph, Variable
-        >>> with Entity("woman") as woman:
-        ...     _ = Variable("height", mean=167, variance=25)
-        >>> Woman = woman.get_template("Woman")
-        >>> with Graph("family") as family:
-        ...     alice = Woman("alice")
-        >>> family.alice.height.global_name
-        'family/alice/height'
-        """
-        from bayesgraph.core.template import Template
-
-        return Template(self, name)

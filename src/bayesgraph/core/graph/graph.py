@@ -70,36 +70,6 @@ class Graph(Scopetor):
             Inputs("inputs", _register=False)
             Outputs("outputs", _register=False)
 
-    def copy(self, name: str | None = None, strict: bool = True) -> Graph:
-        """Create an i.i.d. copy in the current scope (see :func:`bayesgraph.core.copy_object`).
-
-        Examples
-        --------
-        >>> from bayesgraph.core import Graph, Variable
-        >>> with Graph("g") as g:
-        ...     _ = Variable("a")
-        >>> g.copy("h").a.global_name
-        'h/a'
-        """
-        from bayesgraph.core.template import copy_object
-
-        return copy_object(self, name, strict=strict)
-
-    def get_template(self, name: str | None = None):
-        """Return a :class:`~bayesgraph.core.template.Template` that builds copies.
-
-        Examples
-        --------
-        >>> from bayesgraph.core import Graph, Variable
-        >>> with Graph("g") as g:
-        ...     _ = Variable("a")
-        >>> G = g.get_template()
-        >>> G("g2").a.global_name
-        'g2/a'
-        """
-        from bayesgraph.core.template import Template
-
-        return Template(self, name)
 
 
 Graph._allowed_children = (Graph, Entity, VariableBase)

@@ -193,35 +193,6 @@ class VariableBase(Scopetor, ExpressionBase):
                 parents.extend(value.get_variables())
         return list(dict.fromkeys(parents))
 
-    def copy(self, name: str | None = None, strict: bool = True) -> VariableBase:
-        """Create an i.i.d. copy in the current scope (see :func:`bayesgraph.core.copy_object`).
-
-        Examples
-        --------
-        >>> from bayesgraph.core import Variable
-        >>> v = Variable('v', shape=(3,), mean=(0.4, 1.4, 2.4), variance=(0.2, 1.2, 2.2))
-        >>> w = v.copy('w')
-        >>> v.shape == w.shape, bool(all(v.mean.value == w.mean.value))
-        (True, True)
-        """
-        from bayesgraph.core.template import copy_object
-
-        return copy_object(self, name, strict=strict)
-
-    def get_template(self, name: str | None = None):
-        """Return a :class:`~bayesgraph.core.template.Template` of this variable.
-
-        Examples
-        --------
-        >>> from bayesgraph.core import Variable
-        >>> Height = Variable("height", mean=170, variance=25).get_template("Height")
-        >>> float(Height("h2").mean.value)
-        170.0
-        """
-        from bayesgraph.core.template import Template
-
-        return Template(self, name)
-
 
 class Variable(VariableBase):
     """A dynamic random variable: one value per example (values of shape ``(n_data, *shape)``).
