@@ -401,7 +401,7 @@ def test_map_reaches_its_documented_gradient_tolerance():
 
 @pytest.mark.slow
 @given(problems())
-@_settings(100)
+@_settings(40)
 def test_map_means_equal_exact_posterior_means_many(problem):
     check_map(problem)
 
@@ -442,7 +442,7 @@ def test_map_fisher_equals_exact_posterior(problem):
 
 @pytest.mark.slow
 @given(problems())
-@_settings(100)
+@_settings(40)
 def test_map_fisher_equals_exact_posterior_many(problem):
     check_map_fisher(problem)
 
@@ -492,7 +492,7 @@ def test_forward_moments_equal_clamped_ancestral_sampling(problem):
 
 @pytest.mark.slow
 @given(problems())
-@_settings(40)
+@_settings(20)
 def test_forward_moments_equal_clamped_ancestral_sampling_many(problem):
     check_forward(problem)
 
