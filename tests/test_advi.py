@@ -7,7 +7,7 @@ import pytest
 
 from _vi_graphs import linear_gaussian, poisson
 from bayesgraph.core import Graph, Variable
-from bayesgraph.core.model._svi_common import loss_settled, show_progress
+from bayesgraph.core.model._common import loss_settled, show_progress
 from bayesgraph.core.model.advi import ADVIModel
 from bayesgraph.exceptions import ConvergenceWarning, DiscreteLatentError
 

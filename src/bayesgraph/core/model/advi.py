@@ -44,7 +44,7 @@ from numpyro.infer.autoguide import (
 from numpyro.infer.initialization import init_to_value
 from numpyro.optim import optax_to_numpyro
 
-from bayesgraph.core.model._svi_common import loss_settled, show_progress, site_values
+from bayesgraph.core.model._common import loss_settled, show_progress, site_values
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
@@ -185,7 +185,7 @@ class ADVIModel(ModelBase):
     def solve(self) -> ADVIModel:
         """Run the optimisation; warn (ConvergenceWarning) if the loss has not settled.
 
-        See :func:`~bayesgraph.core.model._svi_common.loss_settled` for the rule.
+        See :func:`~bayesgraph.core.model._common.loss_settled` for the rule.
 
         Returns
         -------

@@ -28,12 +28,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesgraph.core.model._common import site_values
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model._optimize import SOLVERS, OptimResult, make_solver
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
-from bayesgraph.core.variable.variable import VariableBase
-from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning, DataError
+from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
 
 
 class MAPModel(ModelBase):
@@ -130,28 +130,7 @@ class MAPModel(ModelBase):
     # -- start --------------------------------------------------------------------------
     def _overrides(self) -> dict[str, Any]:
         """User initial values as ``{site name: constrained value}``."""
-        overrides: dict[str, Any] = {}
-        for key, value in self.initial_values.items():
-            name = key.global_name if isinstance(key, VariableBase) else str(key)
-            site = self.program.site_of(name)
-            if site is None:
-                raise DataError(
-                    f"initial value given for {name!r}, which has no unobserved entries in "
-                    "this model; give initial values only for unobserved variables"
-                )
-            var = self.spec.variable(name)
-            array = np.asarray(value, dtype=np.float64)
-            try:
-                array = np.broadcast_to(array, var.full_shape(self.n_data))
-            except ValueError:
-                raise DataError(
-                    f"initial value for {name!r} has shape {array.shape}; expected "
-                    f"{var.full_shape(self.n_data)}"
-                ) from None
-            if site.partial:
-                array = array.reshape(-1)[np.asarray(self._lowered.missing[name])]
-            overrides[site.name] = jnp.asarray(array)
-        return overrides
+        return {k: jnp.asarray(v) for k, v in site_values(self, self.initial_values).items()}
 
     # -- solve ----------------------------------------------------------------------------
     def solve(self) -> MAPModel:

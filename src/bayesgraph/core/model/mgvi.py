@@ -75,8 +75,8 @@ import numpy as np
 from jax.scipy.sparse.linalg import cg
 
 from bayesgraph.core.compiler.standardise import STANDARDISABLE, SourceRecorder, StandardEmitter
+from bayesgraph.core.model._common import Layout, site_values
 from bayesgraph.core.model._optimize import SOLVERS, make_solver
-from bayesgraph.core.model._svi_common import Layout, site_values
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning

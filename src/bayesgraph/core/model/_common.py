@@ -1,4 +1,4 @@
-"""Helpers shared by the variational models (ADVI, MGVI).
+"""Helpers shared by the model classes (MAP, ADVI, MGVI).
 
 * the flat layout of the latent sites (:class:`~bayesgraph.core.model._layout.Layout`);
 * user initial values turned into ``{site name: constrained value}``;
