@@ -419,9 +419,7 @@ class _CentralRecorder(Emitter):
         self.recorded: dict[str, Any] = {}
 
     def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
-        if site.distribution == "NoDistribution":
-            x = jnp.zeros(site.shape)
-        elif site.distribution in DISCRETE:
+        if site.distribution == "NoDistribution" or site.distribution in DISCRETE:
             x = jnp.zeros(site.shape)
         else:
             mean = _safe_mean(d)

@@ -363,7 +363,6 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
     by_name = {v.global_name: v for v in variables}
     values: dict[str, np.ndarray] = {}
     missing: dict[str, np.ndarray] = {}
-    masks: dict[str, np.ndarray] = {}
     value_fixed: dict[str, bool] = {}
     specs: list[VariableSpec] = []
     for name in order:
@@ -384,7 +383,6 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
             else:
                 role, n_missing = "partial", int(mask.sum())
                 missing[name] = np.flatnonzero(mask).astype(np.int64)
-                masks[name] = mask
                 values[name] = np.where(mask, 0.0, array)
         parent_fixed = all(value_fixed[p] for p in parents[name])
         value_fixed[name] = role == "observed" or (
@@ -397,4 +395,4 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
             density_is_fixed=role == "observed" and parent_fixed,
         ))
     spec = ModelSpec(root_name=root.global_name, n_data=n_data, variables=tuple(specs))
-    return spec, LoweredData(values=values, missing=missing, mask=masks)
+    return spec, LoweredData(values=values, missing=missing)

@@ -217,4 +217,3 @@ class LoweredData:
 
     values: dict[str, np.ndarray]
     missing: dict[str, np.ndarray]
-    mask: dict[str, np.ndarray] = field(default_factory=dict)

@@ -29,7 +29,6 @@ from bayesgraph.core.scope import Scopetor
 from bayesgraph.core.variable.parameter import Parameter
 from bayesgraph.exceptions import DtypeError, ShapeError, UnknownParameterError
 
-_DTYPES = ("float", "int", "bool")
 _ALL_PARAMETER_NAMES = frozenset(
     name for cls in DISTRIBUTIONS.values() for name in cls.parameter_names()
 )
