@@ -22,4 +22,5 @@ class BernoulliDistribution(DistributionBase):
     discrete = True
     positive = ()
     unit_interval = ('mean',)
+    support = 'boolean'
     parameter_event_dims = 0

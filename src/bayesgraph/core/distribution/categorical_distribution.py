@@ -27,4 +27,5 @@ class CategoricalDistribution(DistributionBase):
     discrete = True
     positive = ()
     unit_interval = ()
+    support = 'categories'
     parameter_event_dims = 1

@@ -22,4 +22,5 @@ class DiracDistribution(DistributionBase):
     discrete = False
     positive = ()
     unit_interval = ()
+    support = 'deterministic'
     parameter_event_dims = 0

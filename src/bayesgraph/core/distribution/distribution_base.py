@@ -55,6 +55,14 @@ class DistributionBase:
     unit_interval: ClassVar[tuple[str, ...]] = ()
     #: number of trailing parameter axes beyond the variable's shape (Categorical: 1)
     parameter_event_dims: ClassVar[int] = 0
+    #: the set of values: 'real', 'positive' (> 0), 'nonnegative' (>= 0), 'interval' (given
+    #: by :attr:`support_parameters`), 'boolean', 'nonnegative_integer', 'categories'
+    #: (``0 .. K-1``, K from the parameter's last axis) or 'deterministic' (Dirac: no density)
+    support: ClassVar[str] = "real"
+    #: parameters the support depends on (Uniform: center and width); empty for fixed supports
+    support_parameters: ClassVar[tuple[str, ...]] = ()
+    #: True for the improper flat prior (NoDistribution)
+    improper: ClassVar[bool] = False
 
     def __init__(self, **parameters: Any) -> None:
         self._values: dict[str, Any] = {}

@@ -22,4 +22,5 @@ class ExponentialDistribution(DistributionBase):
     discrete = False
     positive = ('mean', 'rate')
     unit_interval = ()
+    support = 'nonnegative'
     parameter_event_dims = 0

@@ -22,4 +22,5 @@ class LogNormalDistribution(DistributionBase):
     discrete = False
     positive = ('variance_log',)
     unit_interval = ()
+    support = 'positive'
     parameter_event_dims = 0

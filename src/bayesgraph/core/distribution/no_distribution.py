@@ -22,4 +22,6 @@ class NoDistribution(DistributionBase):
     discrete = False
     positive = ()
     unit_interval = ()
+    support = 'real'
+    improper = True
     parameter_event_dims = 0

@@ -22,4 +22,5 @@ class NormalDistribution(DistributionBase):
     discrete = False
     positive = ('variance',)
     unit_interval = ()
+    support = 'real'
     parameter_event_dims = 0

@@ -22,4 +22,5 @@ class PoissonDistribution(DistributionBase):
     discrete = True
     positive = ('mean',)
     unit_interval = ()
+    support = 'nonnegative_integer'
     parameter_event_dims = 0

@@ -22,4 +22,6 @@ class UniformDistribution(DistributionBase):
     discrete = False
     positive = ('width',)
     unit_interval = ()
+    support = 'interval'
+    support_parameters = ('center', 'width')
     parameter_event_dims = 0

@@ -209,13 +209,10 @@ def _as_float_array(var: VariableBase, values: Any) -> np.ndarray:
     return array
 
 
-_UNRESTRICTED = frozenset({"NormalDistribution", "LaplaceDistribution", "DiracDistribution",
-                           "NoDistribution"})
-
-
 def _check_values(var: VariableBase, array: np.ndarray, params: dict[str, Expr]) -> None:
     name, dist = var.global_name, type(var.distribution).__name__
-    if var.dtype == "float" and dist in _UNRESTRICTED:
+    support = var.distribution.support
+    if var.dtype == "float" and support in ("real", "deterministic"):
         return  # any finite real value (or NaN) is valid: no pass over the data
     finite = array[~np.isnan(array)]
     if finite.size == 0:
@@ -230,26 +227,23 @@ def _check_values(var: VariableBase, array: np.ndarray, params: dict[str, Expr])
             f"data for int variable {name!r} ({dist}) must be whole numbers, got values such "
             f"as {finite[finite != np.round(finite)][:3]}"
         )
-    if dist == "PoissonDistribution" and (finite < 0).any():
-        raise DataError(f"data for {name!r} (PoissonDistribution) must be >= 0")
-    if dist == "LogNormalDistribution" and (finite <= 0).any():
-        raise DataError(f"data for {name!r} (LogNormalDistribution) must be > 0")
-    if dist == "ExponentialDistribution" and (finite < 0).any():
-        raise DataError(f"data for {name!r} (ExponentialDistribution) must be >= 0")
-    if dist == "CategoricalDistribution":
+    if support in ("nonnegative", "nonnegative_integer") and (finite < 0).any():
+        raise DataError(f"data for {name!r} ({dist}) must be >= 0")
+    if support == "positive" and (finite <= 0).any():
+        raise DataError(f"data for {name!r} ({dist}) must be > 0")
+    if support == "categories":
         k = next(iter(params.values())).shape[-1]
         if ((finite < 0) | (finite >= k)).any():
             raise DataError(
-                f"data for {name!r} (CategoricalDistribution with {k} categories) must lie in "
-                f"0 .. {k - 1}"
+                f"data for {name!r} ({dist} with {k} categories) must lie in 0 .. {k - 1}"
             )
-    if dist == "UniformDistribution":
+    if support == "interval":
         center, width = params["center"], params["width"]
         if isinstance(center, Const) and isinstance(width, Const):
             low, high = center.value - width.value / 2, center.value + width.value / 2
             if ((array < low) | (array > high)).any():  # NaN compares False
                 raise DataError(
-                    f"data for {name!r} (UniformDistribution) must lie in "
+                    f"data for {name!r} ({dist}) must lie in "
                     f"[center - width/2, center + width/2]"
                 )
 
