@@ -8,15 +8,23 @@ from numpyro.infer.util import log_density, potential_energy
 
 from bayesgraph.core import Graph, StaticVariable, Variable, exp, matmul, softplus
 from bayesgraph.core import sum as bg_sum
-from bayesgraph.core.compiler import compile_spec
-from bayesgraph.core.compiler.program import ValueEmitter
-from bayesgraph.core.lowering import lower
+from bayesgraph.core.compiler import Program
+from bayesgraph.core.compiler.program import NumpyroEmitter, ValueEmitter
+from bayesgraph.core.lowering import group, group_data, lower
 
 
 @pytest.fixture(autouse=True)
 def x64():
     with jax.enable_x64(True):
         yield
+
+
+def compiled(graph, data=None, grouping=True):
+    """The program of ``graph`` and its data arguments."""
+    spec, lowered = lower(graph, data)
+    grouped = group(spec, grouping=grouping)
+    program = Program(grouped)
+    return program, program.data_args(group_data(grouped, lowered))
 
 
 def mixed_graph():
@@ -36,7 +44,8 @@ def mixed_graph():
     return g
 
 
-def test_log_density_matches_numpyro():
+@pytest.mark.parametrize("grouping", [True, False])
+def test_log_density_matches_numpyro(grouping):
     g = mixed_graph()
     data = {
         g.lap: [0.3, np.nan, -1.0],
@@ -47,19 +56,18 @@ def test_log_density_matches_numpyro():
         g.count: [0, 3, 1],
         g.cat: [2, 0, 1],
     }
-    spec, lowered = lower(g, data)
-    program = compile_spec(spec)
-    args = program.data_args(lowered)
+    program, args = compiled(g, data, grouping)
     start = program.central_latents(args)
     key = jax.random.PRNGKey(0)
     unconstrained = {k: v + 0.1 * jax.random.normal(key, jnp.shape(v))
                      for k, v in program.unconstrain(start, args).items()}
     constrained = program.constrain(unconstrained, args)
     ours = program.log_density(unconstrained, args, jacobian=False, skip_fixed=False)
-    theirs = log_density(program.model, (args,), {}, constrained)[0]
+    with_all = lambda data: program.execute(data, NumpyroEmitter(3, skip_fixed=False))  # noqa: E731
+    theirs = log_density(with_all, (args,), {}, constrained)[0]
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
     ours_u = program.log_density(unconstrained, args, jacobian=True, skip_fixed=False)
-    theirs_u = -potential_energy(program.model, (args,), {}, unconstrained)
+    theirs_u = -potential_energy(with_all, (args,), {}, unconstrained)
     np.testing.assert_allclose(ours_u, theirs_u, rtol=1e-12)
     # skipping fixed terms only drops constants
     other = {k: v + 0.3 for k, v in unconstrained.items()}
@@ -72,15 +80,14 @@ def test_log_density_matches_numpyro():
 
 def test_missing_entries_are_their_own_sites():
     g = mixed_graph()
-    spec, lowered = lower(g, {g.w: [[1.0, np.nan], [np.nan, np.nan]]})
-    program = compile_spec(spec)
+    program, args = compiled(g, {g.w: [[1.0, np.nan], [np.nan, np.nan]]})
     site = program.site_of("g/w")
     assert site.name == "g/w/missing" and site.shape == (3,) and site.partial
-    args = program.data_args(lowered)
     latents = program.central_latents(args)
     latents["g/w/missing"] = jnp.array([7.0, 8.0, 9.0])
     values = program.values_at(latents, args)
-    np.testing.assert_array_equal(values["g/w"], [[1.0, 7.0], [8.0, 9.0]])
+    np.testing.assert_array_equal(program.variable_value(values, "g/w"),
+                                  [[1.0, 7.0], [8.0, 9.0]])
 
 
 def test_operators_per_example_match_numpy():
@@ -93,23 +100,22 @@ def test_operators_per_example_match_numpy():
         Variable("d", distribution="Dirac", mean=bg_sum(x[1:] * x[1:]) + c)
     rng = np.random.default_rng(0)
     mv, xv, cv = rng.normal(size=(2, 3)), rng.normal(size=(4, 3)), rng.normal(size=4)
-    spec, lowered = lower(g, {g.m: mv, g.x: xv, g.c: cv})
-    program = compile_spec(spec)
-    args = program.data_args(lowered)
-    env = program.execute(args, ValueEmitter({"g/y": jnp.zeros((4, 2))}))
+    program, args = compiled(g, {g.m: mv, g.x: xv, g.c: cv})
+    env = program.execute(args, ValueEmitter({"g/y": jnp.zeros((1, 4, 2))}))
     expected_d = np.array([np.sum(xv[i, 1:] ** 2) + cv[i] for i in range(4)])
-    np.testing.assert_allclose(env["g/d"], expected_d, rtol=1e-12)
-    params = program._parameters(spec.variable("g/y"), env)
+    np.testing.assert_allclose(program.variable_value(env, "g/d"), expected_d, rtol=1e-12)
+    group_y, _ = program.locate("g/y")
+    params = program._parameters(group_y, env, args)
     expected = np.array([mv @ xv[i] * cv[i] + xv[i, 0] - xv[i].sum() for i in range(4)])
-    np.testing.assert_allclose(params["mean"], expected, rtol=1e-12)
+    np.testing.assert_allclose(params["mean"][0], expected, rtol=1e-12)
 
 
 def test_forward_sampling_clamps_data():
     with Graph("g") as g:
         a = Variable("a", mean=0, variance=1)
         Variable("b", mean=a, variance=1e-12)
-    spec, lowered = lower(g, {g.a: [3.0, np.nan]})
-    program = compile_spec(spec)
-    draw = program.sample(jax.random.PRNGKey(1), program.data_args(lowered))
-    assert float(draw["g/a"][0]) == 3.0
-    np.testing.assert_allclose(draw["g/b"], draw["g/a"], atol=1e-4)
+    program, args = compiled(g, {g.a: [3.0, np.nan]})
+    draw = program.sample(jax.random.PRNGKey(1), args)
+    a, b = program.variable_value(draw, "g/a"), program.variable_value(draw, "g/b")
+    assert float(a[0]) == 3.0
+    np.testing.assert_allclose(b, a, atol=1e-4)

@@ -65,7 +65,9 @@ def test_samples_shapes_and_diagnostics(gaussian):
     d = model.diagnostics
     assert d["num_divergences"] == 0
     assert d["max_rhat"] < 1.05
-    assert set(d["rhat"]) == {"g/z", "g/x/missing"}
+    # per variable (users never see sites); a partly observed one: its missing entries
+    assert set(d["rhat"]) == {"g/z", "g/x"}
+    assert d["rhat"]["g/z"].shape == () and d["ess"]["g/x"].shape == (1,)
 
 
 def test_not_solved_and_bad_options():

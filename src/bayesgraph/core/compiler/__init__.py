@@ -1,7 +1,7 @@
 """The compiler: the only package that knows numpyro sample sites.
 
-It builds a :class:`~bayesgraph.core.compiler.program.Program` from a frozen
-:class:`~bayesgraph.core.lowering.ModelSpec`. See ``README.md`` in this folder for the
+It builds a :class:`~bayesgraph.core.compiler.program.Program` from a frozen, grouped
+:class:`~bayesgraph.core.lowering.GroupedSpec`. See ``README.md`` in this folder for the
 invariants (site names, shapes, missing values).
 
 Examples
@@ -14,11 +14,14 @@ Examples
 ['v']
 """
 
-from bayesgraph.core.compiler.program import DISCRETE, MISSING_SUFFIX, LatentSite, Program
+from bayesgraph.core.compiler.program import MISSING_SUFFIX, LatentSite, Program
+from bayesgraph.core.lowering import ModelSpec, group
 
 
-def compile_spec(spec):
-    """Compile a :class:`~bayesgraph.core.lowering.ModelSpec` into a :class:`Program`.
+def compile_spec(spec: ModelSpec, *, grouping: bool = True) -> Program:
+    """Group a :class:`~bayesgraph.core.lowering.ModelSpec` and compile it to a :class:`Program`.
+
+    ``grouping=False`` keeps one group (one site) per variable: the reference path.
 
     Examples
     --------
@@ -27,7 +30,7 @@ def compile_spec(spec):
     >>> compile_spec(lower(Variable("v"))[0]).n_data
     1
     """
-    return Program(spec)
+    return Program(group(spec, grouping=grouping))
 
 
-__all__ = ["compile_spec", "Program", "LatentSite", "DISCRETE", "MISSING_SUFFIX"]
+__all__ = ["compile_spec", "Program", "LatentSite", "MISSING_SUFFIX"]

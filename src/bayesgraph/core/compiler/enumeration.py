@@ -9,13 +9,16 @@ Examples
 --------
 >>> from bayesgraph.core import Graph, Variable
 >>> from bayesgraph.core.lowering import lower
->>> from bayesgraph.core.compiler import compile_spec
+>>> from bayesgraph.core.lowering import group, group_data
+>>> from bayesgraph.core.compiler import Program
 >>> with Graph("g") as g:
 ...     flag = Variable("flag", distribution="Bernoulli", mean=0.3)
 ...     x = Variable("x", mean=2.0 * flag, variance=1.0)
 >>> spec, data = lower(g, {g.x: [1.5]})
->>> program = compile_spec(spec)
->>> [s.name for s in Enumeration(program, spec, program.data_args(data)).sites]
+>>> grouped = group(spec)
+>>> program = Program(grouped)
+>>> args = program.data_args(group_data(grouped, data))
+>>> [s.name for s in Enumeration(program, args).sites]
 ['g/flag']
 """
 
@@ -29,9 +32,10 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 from jax.scipy.special import logsumexp
+from numpyro.distributions import ImproperUniform
 
 from bayesgraph.core.compiler.program import Emitter, LatentSite, Program
-from bayesgraph.core.lowering.spec import ModelSpec, VariableSpec
+from bayesgraph.core.lowering.groups import GroupSpec
 from bayesgraph.exceptions import DiscreteLatentError
 
 #: the largest number of joint configurations summed over
@@ -42,15 +46,16 @@ class Enumeration:
     """Sums unobserved discrete values out of the joint density, and draws them back.
 
     Discrete latents of StaticVariables are enumerated jointly (``S`` configurations); those
-    of dynamic Variables per example (``D`` configurations of one example's values, the same
-    table for every example, since examples are independent given the static values). The
+    of dynamic Variables per example (``D`` configurations of one example's values of every
+    member of the group, the same table for every example, since examples are independent
+    given the static values). The
     marginal log-density is ``logsumexp_s [static(s) + sum_i logsumexp_d example_i(s, d)]``.
     Entries of a partially observed variable that are observed are enumerated too; that adds
     a constant (independent of the latents) and leaves the posterior unchanged.
     """
 
-    def __init__(self, program: Program, spec: ModelSpec, data: Any) -> None:
-        self.program, self.spec, self.n_data = program, spec, spec.n_data
+    def __init__(self, program: Program, data: Any) -> None:
+        self.program, self.n_data = program, program.n_data
         self.sites = [s for s in program.latent_sites if s.discrete]
         if not self.sites:
             return
@@ -58,19 +63,19 @@ class Enumeration:
             if site.distribution == "PoissonDistribution":
                 what = "missing entries of" if site.partial else "unobserved"
                 raise DiscreteLatentError(
-                    f"MCMCModel cannot infer the {what} Poisson variable {site.variable!r}: "
+                    f"MCMCModel cannot infer the {what} Poisson variable {site.label}: "
                     "its support is unbounded, so it cannot be summed out, and NUTS needs "
                     "continuous values. Give complete data for it, or model it with a "
                     "continuous distribution (e.g. LogNormal)")
         sizes = _support_sizes(program, data, self.sites)
-        self.static = [s for s in self.sites if not spec.variable(s.variable).dynamic]
-        self.dynamic = [s for s in self.sites if spec.variable(s.variable).dynamic]
-        self.static_table = _configurations(self.static, sizes, spec)
-        self.dynamic_table = _configurations(self.dynamic, sizes, spec)
+        self.static = [s for s in self.sites if not s.spec.dynamic]
+        self.dynamic = [s for s in self.sites if s.spec.dynamic]
+        self.static_table = _configurations(self.static, sizes)
+        self.dynamic_table = _configurations(self.dynamic, sizes)
         n_s = _n_configs(self.static_table)
         n_d = _n_configs(self.dynamic_table)
         if n_s * n_d > MAX_CONFIGURATIONS:
-            names = ", ".join(repr(s.variable) for s in self.sites)
+            names = ", ".join(s.label for s in self.sites)
             raise DiscreteLatentError(
                 f"MCMCModel sums unobserved discrete values out exactly, but {names} have "
                 f"{n_s} joint configurations (static) times {n_d} per example, more than "
@@ -81,7 +86,7 @@ class Enumeration:
     # site values for given configurations
     def _site_value(self, site: LatentSite, full: Any, data: Any) -> Any:
         if site.partial:
-            return full.reshape(-1)[data["missing"][site.variable]]
+            return full.reshape(-1)[data["missing"][site.spec.name]]
         return full
 
     def _discrete_values(self, s: Any, d_per_example: Any, data: Any) -> dict[str, Any]:
@@ -90,8 +95,8 @@ class Enumeration:
         for site in self.static:
             values[site.name] = self._site_value(site, self.static_table[site.name][s], data)
         for site in self.dynamic:
-            full = self.dynamic_table[site.name][d_per_example]  # (n, *shape)
-            values[site.name] = self._site_value(site, full, data)
+            full = self.dynamic_table[site.name][d_per_example]  # (n, M, *shape)
+            values[site.name] = self._site_value(site, jnp.moveaxis(full, 0, 1), data)
         return values
 
     def _terms(self, continuous: dict[str, Any], data: Any) -> tuple[Any, Any]:
@@ -138,21 +143,22 @@ class _SplitDensityEmitter(Emitter):
         self.static = jnp.zeros(())
         self.per_example = jnp.zeros((n_data,))
 
-    def _add(self, log_prob: Any, var: VariableSpec) -> None:
-        if var.dynamic:
+    def _add(self, log_prob: Any, group: GroupSpec) -> None:
+        if group.dynamic:  # (M, n, *shape): sum all but the examples axis
             self.per_example = self.per_example + jnp.reshape(
-                log_prob, (self.n_data, -1)).sum(-1)
+                jnp.moveaxis(log_prob, 1, 0), (self.n_data, -1)).sum(-1)
         else:
             self.static = self.static + jnp.sum(log_prob)
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
-        x = self.values[site.name]
-        if not site.partial:
-            self._add(d.log_prob(x), var)
-        return x
+    def given(self, site: LatentSite, support: Any, d: Any | None) -> Any:
+        return self.values[site.name]
 
-    def observe(self, name: str, d: Any, value: Any, var: VariableSpec) -> None:
-        self._add(d.log_prob(value), var)
+    def score(self, site: LatentSite, d: Any, value: Any) -> None:
+        if not site.partial:
+            self._add(d.log_prob(value), site.spec)
+
+    def observe(self, group: GroupSpec, d: Any, value: Any) -> None:
+        self._add(d.log_prob(value), group)
 
 
 class _ContinuousSites(Emitter):
@@ -162,10 +168,11 @@ class _ContinuousSites(Emitter):
         self.discrete = discrete
         self.values: dict[str, Any] = {}
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
+    def given(self, site: LatentSite, support: Any, d: Any | None) -> Any:
         if site.name in self.discrete:
             return self.discrete[site.name]
-        x = numpyro.sample(site.name, d.mask(False).to_event(len(d.batch_shape)))
+        flat = d if d is not None else ImproperUniform(support, (), site.shape)
+        x = numpyro.sample(site.name, flat.mask(False).to_event(len(flat.batch_shape)))
         self.values[site.name] = x
         return x
 
@@ -174,9 +181,8 @@ class _SupportRecorder(Emitter):
     def __init__(self, names: set[str]) -> None:
         self.names, self.sizes = names, {}
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
+    def given(self, site: LatentSite, support: Any, d: Any | None) -> Any:
         if site.name in self.names:
-            support = d.support
             upper = getattr(support, "upper_bound", 1)
             self.sizes[site.name] = int(upper) + 1
         return jnp.zeros(site.shape, jnp.int32 if site.discrete else None)
@@ -188,18 +194,22 @@ def _support_sizes(program: Program, data: Any, sites: list[LatentSite]) -> dict
     return recorder.sizes
 
 
-def _configurations(sites: list[LatentSite], sizes: dict[str, int], spec: ModelSpec
-                    ) -> dict[str, Any]:
+def _entries_shape(site: LatentSite) -> tuple[int, ...]:
+    """The shape of one configuration: the group's members (of one example if dynamic)."""
+    group = site.spec
+    return (group.size, *group.shape)
+
+
+def _configurations(sites: list[LatentSite], sizes: dict[str, int]) -> dict[str, Any]:
     """All joint configurations of the sites' values for one example (or the static ones)."""
     if not sites:
         return {}
     entries = []
     for site in sites:
-        shape = spec.variable(site.variable).shape
-        entries.extend([sizes[site.name]] * int(np.prod(shape, dtype=np.int64)))
+        entries.extend([sizes[site.name]] * int(np.prod(_entries_shape(site), dtype=np.int64)))
     count = int(np.prod(entries, dtype=np.float64))
     if count > MAX_CONFIGURATIONS:
-        names = ", ".join(repr(s.variable) for s in sites)
+        names = ", ".join(s.label for s in sites)
         raise DiscreteLatentError(
             f"MCMCModel sums unobserved discrete values out exactly, but {names} have {count} "
             f"joint configurations, more than {MAX_CONFIGURATIONS}. Give data for some of "
@@ -208,7 +218,7 @@ def _configurations(sites: list[LatentSite], sizes: dict[str, int], spec: ModelS
     grid = grid.reshape(count, len(entries))
     tables, start = {}, 0
     for site in sites:
-        shape = spec.variable(site.variable).shape
+        shape = _entries_shape(site)
         size = int(np.prod(shape, dtype=np.int64))
         tables[site.name] = jnp.asarray(grid[:, start:start + size].reshape(count, *shape))
         start += size
@@ -217,5 +227,3 @@ def _configurations(sites: list[LatentSite], sizes: dict[str, int], spec: ModelS
 
 def _n_configs(table: dict[str, Any]) -> int:
     return int(next(iter(table.values())).shape[0]) if table else 1
-
-

@@ -1,61 +1,69 @@
-"""Build an executable program from a :class:`~bayesgraph.core.lowering.ModelSpec`.
+"""Build an executable program from a :class:`~bayesgraph.core.lowering.GroupedSpec`.
 
-One function, :meth:`Program.execute`, walks the variables in topological order, evaluates
-their parameters and hands each random quantity to an *emitter*. The emitter decides what
-happens: emit numpyro sample sites (:meth:`Program.model`), sample forward, evaluate a
-log-density at given values, or read given values. Every inference family uses one of these
-modes, so they all agree on the model by construction.
+:meth:`Program.execute` runs the *units* of the grouped description in order (a group of
+variables of one kind, or a block of groups that read each other) and hands every random
+quantity to an *emitter*, which decides what happens: emit numpyro sample sites
+(:meth:`Program.model`), sample forward, evaluate a log-density at given values, or read given
+values. Every inference family uses one of these modes, so they all agree on the model by
+construction. There is one builder per kind of unit: :meth:`Program._run_group` and
+:meth:`Program._run_block`.
+
+Values
+------
+A group's runtime value has a leading *member* axis: ``(M, n_data, *shape)`` for a dynamic
+group, ``(M, *shape)`` for a static one. Variables are found in it through
+:meth:`Program.locate` (``(group, member)``).
 
 Sites
 -----
-* a fully latent variable is the site named by its global name, shaped ``(n_data, *shape)``
-  (dynamic: the examples axis is the ``examples`` plate, the own-shape axes are event axes)
-  or ``shape`` (static);
-* a partially observed variable has a latent site ``"<global name>/missing"`` holding only
-  the missing entries (flat, in row-major order) and an observed site under its global name
-  for the completed array;
-* a fully observed variable is an observed site under its global name;
-* a Dirac variable is deterministic: no site.
+* a group without data is the latent site named by the group (a group of one variable: the
+  variable's global name), of the group's full shape;
+* a group with some data has a latent site ``"<group name>/missing"`` holding only the
+  missing entries (flat, row-major over ``(M, *member shape)``) and an observed site under
+  the group's name for the completed array;
+* a fully observed group is an observed site;
+* a Dirac group is deterministic: no site.
 
 Examples
 --------
 >>> import jax
 >>> from bayesgraph.core import Variable
->>> from bayesgraph.core.lowering import lower
+>>> from bayesgraph.core.lowering import group, lower
 >>> x = Variable("x", mean=1.0, variance=4.0)
 >>> spec, data = lower(x)
->>> program = Program(spec)
->>> [s.name for s in program.latent_sites]
-['x']
+>>> program = Program(group(spec))
+>>> [(s.name, s.shape) for s in program.latent_sites]
+[('x', (1, 1))]
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
-from numpyro.distributions import biject_to
+from numpyro.distributions import ImproperUniform, biject_to
 
-from bayesgraph.core.compiler.distributions import build
-from bayesgraph.core.lowering.spec import (
-    Const,
-    Expr,
-    LoweredData,
-    ModelSpec,
-    Op,
-    Ref,
-    VariableSpec,
+from bayesgraph.core.compiler import distributions as dtable
+from bayesgraph.core.lowering.groups import (
+    MISSING_SUFFIX,
+    GExpr,
+    GOp,
+    GroupedData,
+    GroupedSpec,
+    GroupSpec,
+    Member,
+    PerMember,
+    Shared,
 )
-from bayesgraph.core.operator.operators import OPERATOR_TABLE
+from bayesgraph.core.operator.operators import OPERATOR_TABLE, IndexArray, thaw_key
 
-DISCRETE = frozenset({"BernoulliDistribution", "PoissonDistribution", "CategoricalDistribution"})
-MISSING_SUFFIX = "/missing"
+Data = dict[str, dict[str, Any]]
 
 
 def _resolve(path: str) -> Callable[..., Any]:
@@ -68,99 +76,181 @@ _JAX_FUNCTIONS = {name: _resolve(spec.jax_fn) for name, spec in OPERATOR_TABLE.i
 
 @dataclass(frozen=True)
 class LatentSite:
-    """One latent sample site.
+    """One latent sample site: the unobserved values of one group.
 
     Attributes
     ----------
     name : str
-        Site name (the variable's global name, or it plus ``"/missing"``).
-    variable : str
-        The variable's global name.
+        Site name (the group's name, or it plus ``"/missing"``).
+    index : int
+        Position among the program's latent sites.
+    group : int
+        The group's index.
+    members : tuple of str
+        Global names of the group's variables.
     shape : tuple of int
         The site's value shape.
     distribution : str
-        The variable's distribution name.
+        The distribution name.
     partial : bool
-        True for the missing entries of a partially observed variable.
+        True for the missing entries of a group with data.
+    group_shape : tuple of int
+        The group's full runtime shape ``(M, *member shape)``.
+    spec : GroupSpec or None
+        The group itself.
 
     Examples
     --------
-    >>> LatentSite("g/x/missing", "g/x", (3,), "NormalDistribution", True).discrete
-    False
+    >>> site = LatentSite("g/x/missing", 0, 0, ("g/x",), (3,), "NormalDistribution", True)
+    >>> site.discrete, site.label
+    (False, "'g/x'")
     """
 
     name: str
-    variable: str
+    index: int
+    group: int
+    members: tuple[str, ...]
     shape: tuple[int, ...]
     distribution: str
     partial: bool
+    group_shape: tuple[int, ...] = ()
+    spec: GroupSpec | None = field(default=None, compare=False, repr=False)
 
     @property
     def discrete(self) -> bool:
         """Whether the site holds integers or booleans."""
-        return self.distribution in DISCRETE
+        return dtable.facts(self.distribution).discrete
+
+    @property
+    def improper(self) -> bool:
+        """Whether the prior is the improper flat NoDistribution."""
+        return dtable.facts(self.distribution).improper
 
     @property
     def size(self) -> int:
         """Number of scalar values in the site."""
         return int(np.prod(self.shape, dtype=np.int64))
 
+    @property
+    def label(self) -> str:
+        """The variables of the site, for messages."""
+        first = repr(self.members[0])
+        more = len(self.members) - 1
+        return first + (f" (and {more} more of the same kind)" if more else "")
+
 
 class Emitter:
-    """What to do with random quantities while a program runs (the default: nothing).
+    """What to do with random quantities while a program runs.
 
-    Examples
-    --------
-    >>> Emitter().deterministic("x", 1.0)
-    1.0
+    An emitter is either *ancestral* (it makes latent values from their distributions:
+    :meth:`draw`; parents must come first) or *value-given* (the latent values exist before
+    their distributions are known: :meth:`given`). :meth:`score` then sees the value with its
+    distribution (log-densities, numpyro factors, recording). ``draw`` must be a pure function
+    of its arguments: blocks call it inside a loop over levels.
     """
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
+    ancestral = False
+
+    def given(self, site: LatentSite, support: Any, d: Any | None) -> Any:
+        """The site's value (``d`` is the distribution when already known)."""
         raise NotImplementedError
 
-    def observe(self, name: str, d: Any, value: Any, var: VariableSpec) -> None:
-        return None
+    def draw(self, site: LatentSite, d: Any, rows: Any, level: Any) -> Any:
+        """Values of ``d``'s entries; ``rows`` (member indices) and ``level`` are given when
+        only the members of one level of a block are drawn."""
+        raise NotImplementedError
 
-    def deterministic(self, name: str, value: Any) -> Any:
+    def score(self, site: LatentSite, d: Any, value: Any) -> None:
+        """See a site's value with its distribution (over the site's entries)."""
+
+    def observe(self, group: GroupSpec, d: Any, value: Any) -> None:
+        """See an observed (or completed) group value with its distribution."""
+
+    def deterministic(self, group: GroupSpec, value: Any) -> Any:
         return value
+
+    def latent(self, site: LatentSite, d: Any) -> Any:
+        """Value of a site whose distribution is known first, then :meth:`score`."""
+        value = (self.draw(site, d, None, None) if self.ancestral
+                 else self.given(site, d.support, d))
+        self.score(site, d, value)
+        return value
+
+
+def _event(d: Any, group: GroupSpec) -> Any:
+    return d.to_event(len(group.shape)) if group.shape else d
 
 
 class NumpyroEmitter(Emitter):
     """Emit numpyro sample sites (the numpyro model).
 
-    The examples axis of a dynamic variable is the ``examples`` plate (``dim=-1``); the axes of
-    the variable's own shape are event axes (``to_event``), so every site's batch shape is
-    covered by plates. The missing entries of a partially observed variable form one event.
+    A group's member axis and the examples axis of a dynamic group are plates (``members of
+    <group>`` and ``examples``, ``dim=-1`` for the innermost); the axes of the variables' own
+    shape are event axes. The missing entries of a group with data form one event. A site
+    whose distribution depends on its own values (a block) is sampled from an improper flat
+    density on its support and scored by a ``factor``.
+
+    Parameters
+    ----------
+    n_data : int
+        Length of the examples plate.
+    skip_fixed : bool
+        Leave out observed groups whose log-density is a constant (no parameter depends on
+        a latent value).
     """
 
-    def __init__(self, n_data: int) -> None:
+    def __init__(self, n_data: int, skip_fixed: bool = True) -> None:
         self.n_data = n_data
+        self.skip_fixed = skip_fixed
+        self._improper: set[str] = set()
 
-    def _site(self, name: str, d: Any, var: VariableSpec, **kwargs: Any) -> Any:
-        event = d.to_event(len(var.shape)) if var.shape else d
-        if var.dynamic:
-            with numpyro.plate("examples", self.n_data, dim=-1):
-                return numpyro.sample(name, event, **kwargs)
-        return numpyro.sample(name, event, **kwargs)
+    def _sample(self, name: str, d: Any, group: GroupSpec, **kwargs: Any) -> Any:
+        event = _event(d, group)
+        members = numpyro.plate(f"members of {group.name}", group.size,
+                                dim=-2 if group.dynamic else -1)
+        with members:
+            if group.dynamic:
+                with numpyro.plate("examples", self.n_data, dim=-1):
+                    return numpyro.sample(name, event, **kwargs)
+            return numpyro.sample(name, event, **kwargs)
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
-        if site.partial:  # the density comes from the observed site of the completed array
+    def given(self, site: LatentSite, support: Any, d: Any | None) -> Any:
+        if d is not None and site.partial:  # the density comes from the completed array
             return numpyro.sample(site.name, d.mask(False).to_event(1))
-        return self._site(site.name, d, var)
+        if site.partial:
+            return numpyro.sample(site.name, ImproperUniform(support, (), site.shape))
+        if d is None:
+            self._improper.add(site.name)
+            return numpyro.sample(site.name, ImproperUniform(support, (), site.shape))
+        return self._sample(site.name, d, site.spec)
 
-    def observe(self, name: str, d: Any, value: Any, var: VariableSpec) -> None:
-        self._site(name, d, var, obs=value)
+    def score(self, site: LatentSite, d: Any, value: Any) -> None:
+        if site.name in self._improper:
+            numpyro.factor(site.name + "/log_density", jnp.sum(d.log_prob(value)))
+
+    def observe(self, group: GroupSpec, d: Any, value: Any) -> None:
+        if self.skip_fixed and group.density_is_fixed:
+            return
+        self._sample(group.name, d, group, obs=value)
 
 
 class SampleEmitter(Emitter):
-    """Draw every latent site from its conditional prior (ancestral sampling)."""
+    """Draw every latent site from its conditional prior (ancestral sampling).
+
+    Each site's random key is derived from the base key and the site's index (and the level
+    inside a block), so a draw is a pure function of the key.
+    """
+
+    ancestral = True
 
     def __init__(self, key: Any) -> None:
         self.key = key
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
-        self.key, sub = jax.random.split(self.key)
-        return d.sample(sub)
+    def draw(self, site: LatentSite, d: Any, rows: Any, level: Any) -> Any:
+        key = jax.random.fold_in(self.key, site.index)
+        if level is not None:
+            key = jax.random.fold_in(key, level)
+        return d.sample(key)
 
 
 class ValueEmitter(Emitter):
@@ -169,7 +259,7 @@ class ValueEmitter(Emitter):
     def __init__(self, values: dict[str, Any]) -> None:
         self.values = values
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
+    def given(self, site: LatentSite, support: Any, d: Any | None) -> Any:
         return self.values[site.name]
 
 
@@ -184,230 +274,366 @@ class DensityEmitter(Emitter):
         Add the log-Jacobian of that map (the density of the unconstrained values) or not
         (the density of the variables themselves).
     skip_fixed : bool
-        Leave out observed variables whose density does not depend on the latent values.
+        Leave out observed groups whose density does not depend on the latent values.
     """
 
     def __init__(self, unconstrained: dict[str, Any], jacobian: bool, skip_fixed: bool) -> None:
         self.unconstrained = unconstrained
         self.jacobian = jacobian
         self.skip_fixed = skip_fixed
-        self.log_density = 0.0
+        self.log_density: Any = 0.0
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
+    def given(self, site: LatentSite, support: Any, d: Any | None) -> Any:
         u = self.unconstrained[site.name]
-        transform = biject_to(d.support)
+        transform = biject_to(support)
         x = transform(u)
-        if not site.partial:
-            self.log_density = self.log_density + jnp.sum(d.log_prob(x))
         if self.jacobian:
-            self.log_density = self.log_density + jnp.sum(
-                transform.log_abs_det_jacobian(u, x))
+            self.log_density = self.log_density + jnp.sum(transform.log_abs_det_jacobian(u, x))
         return x
 
-    def observe(self, name: str, d: Any, value: Any, var: VariableSpec) -> None:
-        if self.skip_fixed and var.density_is_fixed:
+    def score(self, site: LatentSite, d: Any, value: Any) -> None:
+        if not site.partial:
+            self.log_density = self.log_density + jnp.sum(d.log_prob(value))
+
+    def observe(self, group: GroupSpec, d: Any, value: Any) -> None:
+        if self.skip_fixed and group.density_is_fixed:
             return
         self.log_density = self.log_density + jnp.sum(d.log_prob(value))
 
 
 class Program:
-    """The executable form of a :class:`~bayesgraph.core.lowering.ModelSpec`.
+    """The executable form of a :class:`~bayesgraph.core.lowering.GroupedSpec`.
 
     Parameters
     ----------
-    spec : ModelSpec
-        The frozen model.
+    grouped : GroupedSpec
+        The frozen, grouped model.
 
     Examples
     --------
     >>> import jax
     >>> from bayesgraph.core import Graph, Variable
-    >>> from bayesgraph.core.lowering import lower
+    >>> from bayesgraph.core.lowering import group, group_data, lower
     >>> with Graph("g") as g:
     ...     z = Variable("z")
     ...     x = Variable("x", mean=z + 1, variance=0.5)
     >>> spec, data = lower(g, {g.x: [3.0]})
-    >>> program = Program(spec)
-    >>> args = program.data_args(data)
-    >>> values = program.execute(args, ValueEmitter({"g/z": jax.numpy.ones(1)}))
-    >>> float(values["g/x"][0])
+    >>> grouped = group(spec)
+    >>> program = Program(grouped)
+    >>> args = program.data_args(group_data(grouped, data))
+    >>> values = program.execute(args, ValueEmitter({"g/z": jax.numpy.ones((1, 1))}))
+    >>> float(program.variable_value(values, "g/x")[0])
     3.0
     """
 
-    def __init__(self, spec: ModelSpec) -> None:
-        self.spec = spec
-        self.n_data = spec.n_data
-        sites = []
-        for var in spec.variables:
-            if var.distribution == "DiracDistribution" or var.role == "observed":
+    def __init__(self, grouped: GroupedSpec) -> None:
+        self.grouped = grouped
+        self.spec = grouped.spec
+        self.n_data = grouped.n_data
+        sites: list[LatentSite] = []
+        self._site_of_group: dict[int, LatentSite] = {}
+        for g in grouped.groups:
+            if g.site is None:
                 continue
-            if var.role == "partial":
-                sites.append(LatentSite(var.name + MISSING_SUFFIX, var.name, (var.n_missing,),
-                                        var.distribution, True))
-            else:
-                sites.append(LatentSite(var.name, var.name, var.full_shape(spec.n_data),
-                                        var.distribution, False))
+            site = LatentSite(g.site, len(sites), g.index, g.members,
+                              g.site_shape(self.n_data), g.distribution, g.role == "partial",
+                              g.full_shape(self.n_data), g)
+            sites.append(site)
+            self._site_of_group[g.index] = site
         self.latent_sites: tuple[LatentSite, ...] = tuple(sites)
-        self._site_of = {s.variable: s for s in sites}
+
+    # -- layout ---------------------------------------------------------------------------
+    def locate(self, name: str) -> tuple[GroupSpec, int]:
+        """The group holding variable ``name`` and the variable's member index in it."""
+        g, m = self.grouped.locate(name)
+        return self.grouped.groups[g], m
+
+    def site_of(self, name: str) -> LatentSite | None:
+        """The latent site holding (part of) variable ``name``, or ``None``."""
+        g, _ = self.grouped.locate(name)
+        return self._site_of_group.get(g)
+
+    def site_of_group(self, group: int) -> LatentSite | None:
+        """The latent site of a group, or ``None``."""
+        return self._site_of_group.get(group)
 
     # -- data -----------------------------------------------------------------------------
-    def data_args(self, data: LoweredData, dtype: Any = None) -> dict[str, dict[str, Any]]:
+    def data_args(self, data: GroupedData, dtype: Any = None) -> Data:
         """The data as a pytree of arrays: pass it as an argument to jitted functions.
+
+        Holds the observed values by group, the flat indices of missing entries, and the
+        grouped description's arrays (per-member constants, index arrays, levels): all of it
+        is data, so one compiled program serves every model with the same fingerprint.
 
         Examples
         --------
         >>> from bayesgraph.core import Variable
-        >>> from bayesgraph.core.lowering import lower
+        >>> from bayesgraph.core.lowering import group, group_data, lower
         >>> x = Variable("x")
         >>> spec, data = lower(x, {x: [1.0, 2.0]})
-        >>> Program(spec).data_args(data)["values"]["x"].shape
-        (2,)
+        >>> grouped = group(spec)
+        >>> Program(grouped).data_args(group_data(grouped, data))["values"]["x"].shape
+        (1, 2)
         """
         dtype = dtype or jnp.result_type(float)
+
+        def cast(value: np.ndarray) -> Any:
+            return jnp.asarray(value, dtype=dtype if value.dtype.kind == "f" else None)
+
         return {
             "values": {k: jnp.asarray(v, dtype=dtype) for k, v in data.values.items()},
             "missing": {k: jnp.asarray(v) for k, v in data.missing.items()},
+            "arrays": {k: cast(v) for k, v in data.arrays.items()},
         }
 
-    def site_of(self, variable: str) -> LatentSite | None:
-        """The latent site holding (part of) ``variable``, or ``None``."""
-        return self._site_of.get(variable)
-
     # -- expression evaluation --------------------------------------------------------------
-    def _evaluate(self, expr: Expr, env: dict[str, Any]) -> Any:
-        if isinstance(expr, Const):
+    def _evaluate(self, expr: GExpr, env: dict[int, Any], data: Data, rows: Any) -> Any:
+        if isinstance(expr, Shared):
             return jnp.asarray(expr.value)
-        if isinstance(expr, Ref):
-            return env[expr.name]
-        assert isinstance(expr, Op)
-        args = [self._evaluate(a, env) for a in expr.args]
-        fn = _JAX_FUNCTIONS[expr.op]
-        kwargs = dict(expr.kwargs)
-        if not expr.dynamic:
-            return fn(*args, **kwargs)
-        if OPERATOR_TABLE[expr.op].elementwise:
-            rank = len(expr.shape)
-            aligned = [self._align(v, a, rank) for v, a in zip(args, expr.args, strict=True)]
-            return fn(*aligned, **kwargs)
-        in_axes = [0 if a.dynamic else None for a in expr.args]
-        return jax.vmap(lambda *xs: fn(*xs, **kwargs), in_axes=in_axes)(*args)
+        if isinstance(expr, PerMember):
+            value = data["arrays"][expr.key]
+            return value if rows is None else value[rows]
+        if isinstance(expr, Member):
+            parts = [env[s] for s in expr.sources]
+            if len(parts) > 1:
+                dtype = jnp.result_type(*parts)
+                source = jnp.concatenate([p.astype(dtype) for p in parts], axis=0)
+            else:
+                source = parts[0]
+            if expr.mode == "one":
+                return source[expr.index]
+            if expr.mode == "aligned":
+                return source if rows is None else source[rows]
+            index = data["arrays"][expr.key]
+            return source[index if rows is None else index[rows]]
+        assert isinstance(expr, GOp)
+        args = [self._evaluate(a, env, data, rows) for a in expr.args]
+        return _apply(expr, args)
 
-    def _align(self, value: Any, expr: Expr, rank: int) -> Any:
-        """Insert unit axes so a dynamic value broadcasts against logical shapes of ``rank``."""
-        if not expr.dynamic or len(expr.shape) == rank:
-            return value
-        return jnp.reshape(value, (value.shape[0],) + (1,) * (rank - len(expr.shape))
-                           + tuple(expr.shape))
-
-    def _parameters(self, var: VariableSpec, env: dict[str, Any]) -> dict[str, Any]:
-        event = 1 if var.distribution == "CategoricalDistribution" else 0
+    def _parameters(self, group: GroupSpec, env: dict[int, Any], data: Data,
+                    rows: Any = None, only: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The parameters, each with the group's member and examples axes (maybe of size 1)."""
+        event = dtable.facts(group.distribution).parameter_event_dims
         params = {}
-        for key, expr in var.params:
-            value = self._evaluate(expr, env)
-            rank = len(var.shape) + (len(expr.shape[-event:]) if event else 0)
-            params[key] = self._align(value, expr, rank) if var.dynamic else value
+        for key, expr in group.params:
+            if only is not None and key not in only:
+                continue
+            value = self._evaluate(expr, env, data, rows)
+            rank = len(group.shape) + (len(expr.shape[len(expr.shape) - event:]) if event
+                                       else 0)
+            params[key] = _lift(value, expr, True, group.dynamic, rank)
         return params
 
-    # -- execution ------------------------------------------------------------------------
-    def execute(self, data: dict[str, dict[str, Any]], emitter: Emitter) -> dict[str, Any]:
-        """Run the program; return ``{global name: value}`` for every variable.
-
-        Values have the runtime shape: ``(n_data, *shape)`` for dynamic variables.
-        """
-        env: dict[str, Any] = {}
-        values, missing = data["values"], data["missing"]
-        for var in self.spec.variables:
-            full_shape = var.full_shape(self.n_data)
-            params = self._parameters(var, env)
-            if var.distribution == "DiracDistribution":
-                value = jnp.broadcast_to(params["mean"], full_shape).astype(jnp.result_type(float))
-                if var.role == "observed":
-                    value = values[var.name]
-                elif var.role == "partial":
-                    idx = missing[var.name]
-                    value = values[var.name].reshape(-1).at[idx].set(
-                        value.reshape(-1)[idx]).reshape(full_shape)
-                env[var.name] = emitter.deterministic(var.name, value)
-                continue
-            site = self._site_of.get(var.name)
-            if var.role == "latent":
-                d = build(var.distribution, params, full_shape)
-                env[var.name] = emitter.latent(site, d, var)
-                continue
-            d = build(var.distribution, params, full_shape)
-            if var.role == "partial":
-                idx = missing[var.name]
-                d_missing = build(var.distribution, self._gather(params, var, idx))
-                filled = emitter.latent(site, d_missing, var)
-                value = values[var.name].reshape(-1).at[idx].set(
-                    jnp.asarray(filled, dtype=values[var.name].dtype)).reshape(full_shape)
-            else:
-                value = values[var.name]
-            if var.distribution == "CategoricalDistribution":
-                emitter.observe(var.name, d, value.astype(jnp.int32), var)
-            else:
-                emitter.observe(var.name, d, value, var)
-            env[var.name] = value
-        return env
-
-    def _gather(self, params: dict[str, Any], var: VariableSpec, idx: Any) -> dict[str, Any]:
-        full_shape = var.full_shape(self.n_data)
+    def _gather_missing(self, params: dict[str, Any], group: GroupSpec, idx: Any
+                        ) -> dict[str, Any]:
+        full = group.full_shape(self.n_data)
+        event = dtable.facts(group.distribution).parameter_event_dims
         gathered = {}
         for key, value in params.items():
-            value = jnp.asarray(value)
-            if var.distribution == "CategoricalDistribution":
+            if event:
                 k = value.shape[-1]
-                gathered[key] = jnp.broadcast_to(value, (*full_shape, k)).reshape(-1, k)[idx]
+                gathered[key] = jnp.broadcast_to(value, (*full, k)).reshape(-1, k)[idx]
             else:
-                gathered[key] = jnp.broadcast_to(value, full_shape).reshape(-1)[idx]
+                gathered[key] = jnp.broadcast_to(value, full).reshape(-1)[idx]
         return gathered
 
+    # -- execution ------------------------------------------------------------------------
+    def execute(self, data: Data, emitter: Emitter) -> dict[int, Any]:
+        """Run the program; return ``{group index: value}`` (see :meth:`variable_value`)."""
+        env: dict[int, Any] = {}
+        for kind, index in self.grouped.units:
+            if kind == "group":
+                self._run_group(self.grouped.groups[index], env, data, emitter)
+            else:
+                self._run_block(self.grouped.blocks[index], env, data, emitter)
+        return env
+
+    def _run_group(self, group: GroupSpec, env: dict[int, Any], data: Data,
+                   emitter: Emitter) -> None:
+        full = group.full_shape(self.n_data)
+        params = self._parameters(group, env, data)
+        if group.deterministic:
+            value = jnp.broadcast_to(params["mean"], full).astype(jnp.result_type(float))
+            if group.role == "observed":
+                value = data["values"][group.name]
+            elif group.role == "partial":
+                idx = data["missing"][group.name]
+                value = data["values"][group.name].reshape(-1).at[idx].set(
+                    value.reshape(-1)[idx]).reshape(full)
+            env[group.index] = emitter.deterministic(group, value)
+            return
+        d = dtable.build(group.distribution, params, full)
+        site = self._site_of_group.get(group.index)
+        if group.role == "latent":
+            env[group.index] = emitter.latent(site, d)
+            return
+        if group.role == "partial":
+            idx = data["missing"][group.name]
+            d_missing = dtable.build(group.distribution, self._gather_missing(params, group, idx))
+            filled = emitter.latent(site, d_missing)
+            value = self._complete(group, data, filled)
+        else:
+            value = data["values"][group.name]
+        self._observe(group, d, value, emitter)
+        env[group.index] = value
+
+    def _complete(self, group: GroupSpec, data: Data, filled: Any) -> Any:
+        observed = data["values"][group.name]
+        idx = data["missing"][group.name]
+        return observed.reshape(-1).at[idx].set(
+            jnp.asarray(filled, dtype=observed.dtype)).reshape(observed.shape)
+
+    def _observe(self, group: GroupSpec, d: Any, value: Any, emitter: Emitter) -> None:
+        if dtable.facts(group.distribution).support == "categories":
+            value = value.astype(jnp.int32)
+        emitter.observe(group, d, value)
+
+    def _run_block(self, block: Any, env: dict[int, Any], data: Data, emitter: Emitter) -> None:
+        groups = [self.grouped.groups[i] for i in block.groups]
+        site_values: dict[int, Any] = {}
+        if emitter.ancestral:
+            values = self._sweep_levels(block, groups, env, data, emitter)
+            env.update(values)
+            for g in groups:
+                if g.role == "latent":
+                    site_values[g.index] = values[g.index]
+                elif g.role == "partial":
+                    site_values[g.index] = values[g.index].reshape(-1)[data["missing"][g.name]]
+        else:
+            for g in groups:
+                if g.role == "observed":
+                    env[g.index] = data["values"][g.name]
+                    continue
+                site = self._site_of_group[g.index]
+                support_params = self._parameters(
+                    g, env, data, only=dtable.facts(g.distribution).support_parameters)
+                if g.role == "partial" and support_params:
+                    support_params = self._gather_missing(support_params, g,
+                                                          data["missing"][g.name])
+                value = emitter.given(site, dtable.support(g.distribution, support_params),
+                                      None)
+                site_values[g.index] = value
+                env[g.index] = value if g.role == "latent" else self._complete(g, data, value)
+        for g in groups:  # every value is known: score and observe at once
+            params = self._parameters(g, env, data)
+            d = dtable.build(g.distribution, params, g.full_shape(self.n_data))
+            if g.role == "latent":
+                emitter.score(self._site_of_group[g.index], d, site_values[g.index])
+            elif g.role == "partial":
+                d_missing = dtable.build(g.distribution, self._gather_missing(
+                    params, g, data["missing"][g.name]))
+                emitter.score(self._site_of_group[g.index], d_missing, site_values[g.index])
+            if g.role != "latent":
+                self._observe(g, d, env[g.index], emitter)
+
+    def _sweep_levels(self, block: Any, groups: list[GroupSpec], env: dict[int, Any],
+                      data: Data, emitter: Emitter) -> dict[int, Any]:
+        """Ancestral values of a block: one level at a time, inside a ``fori_loop``."""
+        initial: dict[int, Any] = {}
+        masks: dict[int, Any] = {}
+        for g in groups:
+            full = g.full_shape(self.n_data)
+            if g.role == "latent":
+                initial[g.index] = jnp.zeros(full, jnp.result_type(float))
+            else:
+                initial[g.index] = data["values"][g.name]
+            if g.role == "partial":
+                masks[g.index] = jnp.zeros(int(np.prod(full)), bool).at[
+                    data["missing"][g.name]].set(True).reshape(full)
+
+        def sweep(level: Any, values: dict[int, Any]) -> dict[int, Any]:
+            scope = {**env, **values}
+            out = dict(values)
+            for g in groups:
+                if g.role == "observed":
+                    continue
+                rows = data["arrays"][f"{g.name}/level_gather"][level]
+                targets = data["arrays"][f"{g.name}/level_scatter"][level]
+                params = self._parameters(g, scope, data, rows)
+                shape = (rows.shape[0], *g.member_shape(self.n_data))
+                d = dtable.build(g.distribution, params, shape)
+                drawn = emitter.draw(self._site_of_group[g.index], d, rows, level)
+                drawn = jnp.asarray(drawn, dtype=values[g.index].dtype)
+                if g.role == "partial":
+                    drawn = jnp.where(masks[g.index][rows], drawn, values[g.index][rows])
+                out[g.index] = values[g.index].at[targets].set(drawn, mode="drop")
+            return out
+
+        return jax.lax.fori_loop(0, block.n_levels, sweep, initial)
+
+    # -- reading results --------------------------------------------------------------------
+    def variable_value(self, env: dict[int, Any], name: str) -> Any:
+        """One variable's value from :meth:`execute`'s result (runtime shape).
+
+        Examples
+        --------
+        >>> import jax.numpy as jnp
+        >>> from bayesgraph.core import Variable
+        >>> from bayesgraph.core.lowering import group, lower
+        >>> program = Program(group(lower(Variable("v"))[0]))
+        >>> program.variable_value({0: jnp.ones((1, 1))}, "v").shape
+        (1,)
+        """
+        g, m = self.grouped.locate(name)
+        return env[g][m]
+
     # -- modes ----------------------------------------------------------------------------
-    def model(self, data: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """The numpyro model: call it with :meth:`data_args`' result."""
+    def model(self, data: Data) -> dict[int, Any]:
+        """The numpyro model: call it with :meth:`data_args`' result.
+
+        Observed groups whose density is a constant are left out (they would cost a pass
+        over their data in every gradient evaluation).
+        """
         return self.execute(data, NumpyroEmitter(self.n_data))
 
-    def _keep(self, values: dict[str, Any], observed: bool) -> dict[str, Any]:
-        if observed:
-            return values
-        return {k: v for k, v in values.items() if self.spec.variable(k).role != "observed"}
+    def sample(self, key: Any, data: Data) -> dict[int, Any]:
+        """One ancestral draw of every group (data are clamped and carried forward)."""
+        return self.execute(data, SampleEmitter(key))
 
-    def sample(self, key: Any, data: dict[str, dict[str, Any]], observed: bool = True
-               ) -> dict[str, Any]:
-        """One ancestral draw of every variable (data are clamped and carried forward).
+    def values_at(self, latents: dict[str, Any], data: Data) -> dict[int, Any]:
+        """Every group's value given constrained latent site values."""
+        return self.execute(data, ValueEmitter(latents))
 
-        With ``observed=False`` the fully observed variables (their data) are left out, so
-        jitted callers do not copy the data into their outputs.
+    def sites_of(self, env: dict[int, Any], data: Data) -> dict[str, Any]:
+        """The latent site values contained in the group values ``env``."""
+        sites = {}
+        for site in self.latent_sites:
+            value = env[site.group]
+            if site.partial:
+                group = self.grouped.groups[site.group]
+                value = value.reshape(-1)[data["missing"][group.name]]
+            sites[site.name] = value
+        return sites
+
+    def deterministic_values(self, latents: dict[str, Any], data: Data,
+                             groups: tuple[int, ...]) -> dict[int, Any]:
+        """The values of the Dirac groups ``groups`` given the latent site values.
+
+        Under ``jax.jit`` only what these groups need is computed.
         """
-        return self._keep(self.execute(data, SampleEmitter(key)), observed)
+        env = self.values_at(latents, data)
+        return {g: env[g] for g in groups}
 
-    def values_at(self, latents: dict[str, Any], data: dict[str, dict[str, Any]],
-                  observed: bool = True) -> dict[str, Any]:
-        """Every variable's value given constrained latent site values (see :meth:`sample`)."""
-        return self._keep(self.execute(data, ValueEmitter(latents)), observed)
-
-    def central_latents(self, data: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def central_latents(self, data: Data) -> dict[str, Any]:
         """Latent site values at the central values of their conditional priors."""
         emitter = _CentralRecorder()
         self.execute(data, emitter)
         return emitter.recorded
 
-    def log_density(self, unconstrained: dict[str, Any], data: dict[str, dict[str, Any]],
-                    *, jacobian: bool = False, skip_fixed: bool = True) -> Any:
+    def log_density(self, unconstrained: dict[str, Any], data: Data, *,
+                    jacobian: bool = False, skip_fixed: bool = True) -> Any:
         """Joint log-density at unconstrained latent values (see :class:`DensityEmitter`)."""
         emitter = DensityEmitter(unconstrained, jacobian, skip_fixed)
         self.execute(data, emitter)
         return emitter.log_density
 
-    def constrain(self, unconstrained: dict[str, Any], data: dict[str, dict[str, Any]]
-                  ) -> dict[str, Any]:
+    def constrain(self, unconstrained: dict[str, Any], data: Data) -> dict[str, Any]:
         """Map unconstrained latent values to the sites' supports."""
         emitter = _ConstrainRecorder(unconstrained)
         self.execute(data, emitter)
         return emitter.recorded
 
-    def unconstrain(self, constrained: dict[str, Any], data: dict[str, dict[str, Any]]
-                    ) -> dict[str, Any]:
+    def unconstrain(self, constrained: dict[str, Any], data: Data) -> dict[str, Any]:
         """Map constrained latent values to unconstrained coordinates."""
         emitter = _UnconstrainRecorder(constrained)
         self.execute(data, emitter)
@@ -415,24 +641,17 @@ class Program:
 
 
 class _CentralRecorder(Emitter):
+    ancestral = True
+
     def __init__(self) -> None:
         self.recorded: dict[str, Any] = {}
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
-        if site.distribution == "NoDistribution" or site.distribution in DISCRETE:
-            x = jnp.zeros(site.shape)
-        else:
-            mean = _safe_mean(d)
-            x = jnp.broadcast_to(mean, site.shape)
-        self.recorded[site.name] = x
-        return x
+    def draw(self, site: LatentSite, d: Any, rows: Any, level: Any) -> Any:
+        shape = tuple(d.batch_shape) + tuple(d.event_shape)
+        return dtable.central(site.distribution, d, shape)
 
-
-def _safe_mean(d: Any) -> Any:
-    name = type(d).__name__
-    if name == "LogNormal":
-        return jnp.exp(d.loc)  # the median: always inside the support, finite
-    return d.mean
+    def score(self, site: LatentSite, d: Any, value: Any) -> None:
+        self.recorded[site.name] = value
 
 
 class _ConstrainRecorder(Emitter):
@@ -440,8 +659,8 @@ class _ConstrainRecorder(Emitter):
         self.unconstrained = unconstrained
         self.recorded: dict[str, Any] = {}
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
-        x = biject_to(d.support)(self.unconstrained[site.name])
+    def given(self, site: LatentSite, support: Any, d: Any | None) -> Any:
+        x = biject_to(support)(self.unconstrained[site.name])
         self.recorded[site.name] = x
         return x
 
@@ -451,7 +670,147 @@ class _UnconstrainRecorder(Emitter):
         self.constrained = constrained
         self.recorded: dict[str, Any] = {}
 
-    def latent(self, site: LatentSite, d: Any, var: VariableSpec) -> Any:
+    def given(self, site: LatentSite, support: Any, d: Any | None) -> Any:
         x = self.constrained[site.name]
-        self.recorded[site.name] = biject_to(d.support).inv(x)
+        self.recorded[site.name] = biject_to(support).inv(x)
         return x
+
+
+# -- operators on member- and example-batched values ------------------------------------------
+def _lift(value: Any, node: Any, batched: bool, dynamic: bool, rank: int) -> Any:
+    """Reshape ``value`` (of node ``node``) to ``([M|1], [n|1], *ones, *node.shape)``.
+
+    The member axis is present when ``batched``, the examples axis when ``dynamic``; axes
+    the node does not have are of size 1, and the logical shape is padded on the left to
+    ``rank`` axes, so that values broadcast against each other elementwise.
+    """
+    prefix: list[int] = []
+    if batched:
+        prefix.append(value.shape[0] if node.batched else 1)
+    if dynamic:
+        prefix.append(value.shape[int(node.batched)] if node.dynamic else 1)
+    shape = (*prefix, *([1] * (rank - len(node.shape))), *node.shape)
+    return value if tuple(value.shape) == shape else jnp.reshape(value, shape)
+
+
+def _prefix(expr: Any) -> int:
+    return int(expr.batched) + int(expr.dynamic)
+
+
+def _apply(expr: GOp, args: list[Any]) -> Any:
+    fn = _JAX_FUNCTIONS[expr.op]
+    kwargs = dict(expr.kwargs)
+    b = _prefix(expr)
+    if b == 0:
+        return fn(*args, **kwargs)
+    if OPERATOR_TABLE[expr.op].elementwise:
+        rank = len(expr.shape)
+        return fn(*[_lift(v, a, expr.batched, expr.dynamic, rank)
+                    for v, a in zip(args, expr.args)], **kwargs)
+    rule = _STRUCTURAL.get(expr.op)
+    result = rule(expr, args, kwargs, b) if rule is not None else None
+    if result is None:
+        result = _vmapped(expr, args, kwargs)
+    return result
+
+
+def _vmapped(expr: GOp, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """The fallback: the per-example operator under ``vmap`` over the leading axes."""
+    fn = _JAX_FUNCTIONS[expr.op]
+    f: Callable[..., Any] = lambda *xs: fn(*xs, **kwargs)  # noqa: E731
+    if expr.dynamic:
+        f = jax.vmap(f, in_axes=[0 if a.dynamic else None for a in expr.args])
+    if expr.batched:
+        f = jax.vmap(f, in_axes=[0 if a.batched else None for a in expr.args])
+    return f(*args)
+
+
+def _shift_axis(axis: Any, b: int, rank: int) -> Any:
+    if axis is None:
+        return tuple(range(b, b + rank))
+    if isinstance(axis, tuple):
+        return tuple(_shift_axis(a, b, rank) for a in axis)
+    return axis + b if axis >= 0 else axis
+
+
+def _reduce(expr, args, kwargs, b):
+    (x,), (node,) = args, expr.args
+    axis = _shift_axis(kwargs.get("axis"), b, len(node.shape))
+    return _JAX_FUNCTIONS[expr.op](x, axis=axis)
+
+
+def _softmax(expr, args, kwargs, b):
+    (x,), (node,) = args, expr.args
+    return jax.nn.softmax(x, axis=_shift_axis(kwargs.get("axis", -1), b, len(node.shape)))
+
+
+def _reshape(expr, args, kwargs, b):
+    (x,) = args
+    return jnp.reshape(x, (*x.shape[:b], *expr.shape))
+
+
+def _transpose(expr, args, kwargs, b):
+    (x,), (node,) = args, expr.args
+    rank = len(node.shape)
+    axes = kwargs.get("axes")
+    axes = tuple(reversed(range(rank))) if axes is None else tuple(a % rank for a in axes)
+    return jnp.transpose(x, (*range(b), *(a + b for a in axes)))
+
+
+def _getitem(expr, args, kwargs, b):
+    (x,) = args
+    key = kwargs["key"]
+    key = key if isinstance(key, tuple) and not isinstance(key, IndexArray) else (key,)
+    fancy = [i for i, k in enumerate(key) if isinstance(k, IndexArray)]
+    if fancy:
+        advanced = [i for i, k in enumerate(key)
+                    if isinstance(k, (IndexArray, int, np.integer))]
+        if advanced != list(range(advanced[0], advanced[-1] + 1)):
+            return None  # numpy moves separated advanced indices to the front: use vmap
+    return x[(slice(None),) * b + thaw_key(key)]
+
+
+def _matmul(expr, args, kwargs, b):
+    (x, y), (nx, ny) = args, expr.args
+    if expr.op == "dot" and not (len(ny.shape) == 1 or max(len(nx.shape),
+                                                              len(ny.shape)) <= 2):
+        return None  # numpy's dot for N-d operands is not matmul
+    x_vec, y_vec = len(nx.shape) == 1, len(ny.shape) == 1
+    rank = max(len(nx.shape) + x_vec, len(ny.shape) + y_vec)
+    x = _lift(x, nx, expr.batched, expr.dynamic, len(nx.shape))
+    y = _lift(y, ny, expr.batched, expr.dynamic, len(ny.shape))
+    if x_vec:
+        x = x[..., None, :]
+    if y_vec:
+        y = y[..., :, None]
+    x = jnp.reshape(x, (*x.shape[:b], *([1] * (rank - x.ndim + b)), *x.shape[b:]))
+    y = jnp.reshape(y, (*y.shape[:b], *([1] * (rank - y.ndim + b)), *y.shape[b:]))
+    out = jnp.matmul(x, y)
+    return jnp.reshape(out, (*out.shape[:b], *expr.shape))
+
+
+def _join(expr, args, kwargs, b):
+    lifted = [_lift(v, a, expr.batched, expr.dynamic, len(a.shape))
+              for v, a in zip(args, expr.args)]
+    prefix = jnp.broadcast_shapes(*[v.shape[:b] for v in lifted])
+    lifted = [jnp.broadcast_to(v, (*prefix, *v.shape[b:])) for v in lifted]
+    axis = kwargs.get("axis", 0)
+    axis = axis + b if axis >= 0 else axis
+    join = jnp.concatenate if expr.op == "concatenate" else jnp.stack
+    return join(lifted, axis=axis)
+
+
+_STRUCTURAL: dict[str, Callable[..., Any]] = {
+    **{op: _reduce for op in ("sum", "mean", "prod", "max", "min", "logsumexp")},
+    "softmax": _softmax,
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "getitem": _getitem,
+    "matmul": _matmul,
+    "dot": _matmul,
+    "concatenate": _join,
+    "stack": _join,
+}
+
+__all__ = ["Program", "LatentSite", "Emitter", "NumpyroEmitter", "SampleEmitter",
+           "ValueEmitter", "DensityEmitter", "MISSING_SUFFIX"]

@@ -1,7 +1,7 @@
 """Helpers shared by the model classes (MAP, ADVI, MGVI).
 
 * the flat layout of the latent sites (:class:`~bayesgraph.core.model._layout.Layout`);
-* user initial values turned into ``{site name: constrained value}``;
+* user initial values turned into site entries (:func:`site_values`, :func:`override`);
 * the decision whether to show a progress bar;
 * the "has the loss settled?" rule of ADVI.
 
@@ -29,39 +29,67 @@ from bayesgraph.exceptions import DataError
 
 
 def site_values(model: Any, values: Mapping | None, *, strict: bool = True
-                ) -> dict[str, np.ndarray]:
-    """``{variable or name: value}`` -> ``{site name: value of the site}`` (float64 numpy).
+                ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{variable or name: value}`` -> ``{site: (flat positions in the site, values)}``.
 
-    With ``strict=False`` keys that name no unobserved variable are ignored (Halerium
-    tolerates such string keys in ``initial_source_values``).
+    A variable is one member of its group's site, so a value sets only the site entries
+    that belong to it (:func:`override`). With ``strict=False`` keys that name no
+    unobserved variable are ignored (Halerium tolerates such string keys in
+    ``initial_source_values``).
     """
-    result: dict[str, np.ndarray] = {}
+    result: dict[str, tuple[list, list]] = {}
+    n_data = model.n_data
     for key, value in (values or {}).items():
         name = key.global_name if isinstance(key, VariableBase) else str(key)
         if not isinstance(key, VariableBase) and name not in model.spec:
             candidate = f"{model.spec.root_name}/{name}"
             name = candidate if candidate in model.spec else name
-        site = model.program.site_of(name)
-        if site is None:
+        site = model.program.site_of(name) if name in model.spec else None
+        var = model.spec.variable(name) if name in model.spec else None
+        if site is None or var is None or var.role == "observed":
             if strict:
                 raise DataError(
                     f"initial value given for {name!r}, which has no unobserved entries in "
                     "this model; give initial values only for unobserved variables"
                 )
             continue
-        var = model.spec.variable(name)
         array = np.asarray(value, dtype=np.float64)
         try:
-            array = np.broadcast_to(array, var.full_shape(model.n_data))
+            array = np.broadcast_to(array, var.full_shape(n_data)).reshape(-1)
         except ValueError:
             raise DataError(
                 f"initial value for {name!r} has shape {array.shape}; expected "
-                f"{var.full_shape(model.n_data)}"
+                f"{var.full_shape(n_data)}"
             ) from None
+        _, member = model.grouped.locate(name)
         if site.partial:
-            array = array.reshape(-1)[np.asarray(model._lowered.missing[name])]
-        result[site.name] = array
-    return result
+            where, positions = model._member_slices[name]
+            flat = np.arange(where.start, where.stop)
+            array = array[positions]
+        else:
+            flat = member * array.size + np.arange(array.size)
+        entry = result.setdefault(site.name, ([], []))
+        entry[0].append(flat)
+        entry[1].append(array)
+    return {k: (np.concatenate(p), np.concatenate(v)) for k, (p, v) in result.items()}
+
+
+def override(sites: dict[str, Any], overrides: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
+    """Set the entries given by :func:`site_values` in ``{site: value}`` (inside jit).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> override({"a": jnp.zeros((2, 2))}, {"a": (jnp.array([3]), jnp.array([5.0]))})["a"]
+    Array([[0., 0.],
+           [0., 5.]], dtype=float32)
+    """
+    out = dict(sites)
+    for name, (positions, values) in overrides.items():
+        value = out[name]
+        out[name] = value.reshape(-1).at[positions].set(
+            values.astype(value.dtype)).reshape(value.shape)
+    return out
 
 
 def show_progress(progress_bar: bool | None) -> bool:

@@ -44,7 +44,7 @@ from numpyro.infer.autoguide import (
 from numpyro.infer.initialization import init_to_value
 from numpyro.optim import optax_to_numpyro
 
-from bayesgraph.core.model._common import loss_settled, show_progress, site_values
+from bayesgraph.core.model._common import loss_settled, override, show_progress, site_values
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
@@ -106,9 +106,10 @@ class ADVIModel(ModelBase):
                  learning_rate: float = 0.02, num_particles: int = 1,
                  initial_values: Mapping | None = None, average_fraction: float = 0.2,
                  seed: int | None = None,
-                 dtype: str = "float64", progress_bar: bool | None = None) -> None:
+                 dtype: str = "float64", progress_bar: bool | None = None,
+                 grouping: bool = True) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype)
+                         dtype=dtype, grouping=grouping)
         if guide not in GUIDES:
             raise ValueError(f"unknown guide {guide!r}; valid: {', '.join(GUIDES)}")
         if int(num_steps) < 1 or int(num_particles) < 1:
@@ -131,9 +132,9 @@ class ADVIModel(ModelBase):
         if guide == "low-rank":
             self.rank = int(rank) if rank is not None else max(1, math.isqrt(self.dimension))
         with self._precision():
-            start = program.central_latents(self._data)
-            start.update({k: jnp.asarray(v) for k, v in
-                          site_values(self, initial_values).items()})
+            overrides = {k: (jnp.asarray(p), jnp.asarray(v))
+                         for k, (p, v) in site_values(self, initial_values).items()}
+            start = override(program.central_latents(self._data), overrides)
         init = init_to_value(values=start)
         if guide == "mean-field":
             self.guide = AutoNormal(program.model, init_loc_fn=init)
@@ -175,7 +176,7 @@ class ADVIModel(ModelBase):
         def draw(params, keys, data):
             def one(key):
                 latents = guide_obj.sample_posterior(key, params, data)
-                return program.values_at({n: latents[n] for n in latent_names}, data)
+                return {n: latents[n] for n in latent_names}
 
             return jax.vmap(one)(keys)
 
@@ -244,13 +245,11 @@ class ADVIModel(ModelBase):
                 ConvergenceWarning, stacklevel=2,
             )
 
-    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
+    def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         key = self._next_key()
         with self._precision():
             if self.dimension == 0:
-                values = self.program.values_at({}, self._data)
-                return {k: np.broadcast_to(np.asarray(v), (n_samples, *np.shape(v)))
-                        for k, v in values.items()}
+                return {}
             keys = jax.random.split(key, n_samples)
             draws = self._draw_fn(self.params, keys, self._data)
             return {k: np.asarray(v) for k, v in draws.items()}

@@ -28,11 +28,15 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from bayesgraph.core.compiler import compile_spec
-from bayesgraph.core.lowering import lower
-from bayesgraph.core.model._compilation_cache import ensure_compilation_cache
+from bayesgraph.core.lowering import group, group_data, lower, member_slices
+from bayesgraph.core.model._compilation_cache import (
+    cached_functions,
+    ensure_compilation_cache,
+    program_for,
+)
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
 from bayesgraph.exceptions import DiscreteLatentError, MissingVariableError, NotSolvedError
@@ -64,6 +68,15 @@ class ModelBase:
         Makes all random draws of this model reproducible.
     dtype : {'float64', 'float32'}
         Floating-point precision of the computation (float64 by default).
+    grouping : bool
+        Compile variables of the same kind (e.g. the same template's variables in many
+        entities) into one vectorised site each (default). ``False`` compiles one site per
+        variable: the reference path, slow for graphs of many entities.
+
+    Attributes
+    ----------
+    grouped : GroupedSpec
+        The grouped, frozen description the program was compiled from.
 
     Examples
     --------
@@ -80,7 +93,8 @@ class ModelBase:
 
     def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
-                 seed: int | None = None, dtype: str = "float64") -> None:
+                 seed: int | None = None, dtype: str = "float64",
+                 grouping: bool = True) -> None:
         if compiler not in (None, "numpyro", "jax"):
             raise ValueError(
                 f"compiler={compiler!r} is not available: bayesgraph compiles to numpyro/JAX; "
@@ -92,19 +106,33 @@ class ModelBase:
         self.graph = graph
         self.dtype = dtype
         self.spec, self._lowered = lower(graph, data)
-        self.program = compile_spec(self.spec)
+        self.grouped = group(self.spec, grouping=grouping)
+        self.program = program_for(self.grouped)
+        self._grouped_data = group_data(self.grouped, self._lowered)
+        self._member_slices = member_slices(self.grouped, self._grouped_data)
         self._seed_sequence = np.random.SeedSequence(seed)
         self._rng = np.random.default_rng(self._seed_sequence)
         self._solved = not self.requires_solve
         if not self.supports_discrete_latents:
             self._reject_discrete_latents()
-        self._observed = tuple(v.name for v in self.spec.variables if v.role == "observed")
         with self._precision():
-            self._data = self.program.data_args(self._lowered)
+            self._data = self.program.data_args(self._grouped_data, self._float())
 
     # -- helpers for subclasses -----------------------------------------------------------
     def _precision(self):
         return _precision(self.dtype)
+
+    def _float(self) -> Any:
+        return np.float64 if self.dtype == "float64" else np.float32
+
+    def _functions(self, build: Any, *options: Any) -> Any:
+        """Jitted functions from ``build()``, shared by every model of this class with the same
+        program fingerprint, precision and ``options`` (see ``_compilation_cache``).
+
+        ``build`` must use only the program and ``options``, never this model's data.
+        """
+        key = (type(self).__qualname__, self.grouped.fingerprint, self.dtype, options)
+        return cached_functions(key, build)
 
     def _next_key(self) -> jax.Array:
         with self._precision():
@@ -116,7 +144,7 @@ class ModelBase:
                 what = "missing entries of" if site.partial else "unobserved"
                 raise DiscreteLatentError(
                     f"{type(self).__name__} cannot infer the {what} discrete variable "
-                    f"{site.variable!r} ({site.distribution}): gradient-based methods need "
+                    f"{site.label} ({site.distribution}): gradient-based methods need "
                     "continuous latent variables. Give complete data for it, or use "
                     "ForwardModel (prior sampling)"
                 )
@@ -139,36 +167,91 @@ class ModelBase:
         return self
 
     # -- what subclasses provide ----------------------------------------------------------
-    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
-        """``{global name: array (n_samples, *runtime shape)}`` for every variable."""
+    def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
+        """``{latent site: array (n_samples, *site shape)}``: joint draws of the unobserved
+        values only (the missing entries of partly observed groups), never the data."""
         raise NotImplementedError
 
-    def _with_observed(self, values: dict[str, np.ndarray], n_samples: int | None = None
-                       ) -> dict[str, np.ndarray]:
-        """Add the fully observed variables (their data, never copied) to ``values``.
+    # -- from site draws to variables -------------------------------------------------------
+    def _draws(self, n_samples: int, names: list[str]) -> dict[str, np.ndarray]:
+        """``{global name: array (n_samples, *runtime shape)}`` for ``names``."""
+        return self._values(self._draw_sites(n_samples), names, n_samples)
 
-        Jitted draws leave them out so that large data are not copied into every output;
-        with ``n_samples`` the data get a leading (broadcast, read-only) samples axis.
+    def _values(self, sites: dict[str, np.ndarray], names: list[str], n: int, *,
+                deterministic: dict[int, np.ndarray] | None = None,
+                observed_fill: float | None = None) -> dict[str, np.ndarray]:
+        """The values of ``names`` in ``n`` joint draws of the latent sites.
+
+        Observed values come from the data (broadcast, never copied), latent ones from the
+        sites; partly observed variables are completed from both, and Dirac variables are
+        computed from the sites by a jitted function (or taken from ``deterministic``,
+        ``{group index: (n, *group shape)}``). With ``observed_fill`` the observed entries
+        are that number instead of the data (for fields such as variances).
         """
-        out = dict(values)
-        for name in self._observed:
-            if name not in out:
-                data = self._lowered.values[name]
-                out[name] = data if n_samples is None else np.broadcast_to(
-                    data, (n_samples, *data.shape))
+        groups = self.grouped.groups
+        if deterministic is None:
+            wanted = sorted({g for g, _ in map(self.grouped.locate, names)
+                             if groups[g].deterministic and groups[g].role != "observed"})
+            deterministic = self._deterministic(sites, tuple(wanted), n) if wanted else {}
+        computed = deterministic
+        out: dict[str, np.ndarray] = {}
+        for name in names:
+            g, m = self.grouped.locate(name)
+            spec = groups[g]
+            if g in computed:
+                out[name] = computed[g][:, m]
+                continue
+            if spec.role == "latent":
+                out[name] = sites[spec.site][:, m]
+                continue
+            data = self._grouped_data.values[spec.name][m]
+            if observed_fill is not None:
+                data = np.full(data.shape, observed_fill)
+            where, positions = self._member_slices.get(name, (slice(0, 0), ()))
+            if spec.deterministic or len(positions) == 0:
+                out[name] = np.broadcast_to(data, (n, *data.shape))
+                continue
+            value = np.repeat(data[None], n, axis=0)
+            value.reshape(n, -1)[:, positions] = sites[spec.site][:, where]
+            out[name] = value
         return out
 
-    def _draws(self, n_samples: int) -> dict[str, np.ndarray]:
-        """:meth:`_draw` completed with the observed variables."""
-        return self._with_observed(self._draw(n_samples), n_samples)
+    def _deterministic(self, sites: dict[str, np.ndarray], wanted: tuple[int, ...], n: int
+                       ) -> dict[int, np.ndarray]:
+        """Values of the Dirac groups ``wanted`` for each draw of ``sites`` (in chunks)."""
+        program = self.program
+
+        def build():
+            def run(latents, data):
+                return jax.vmap(lambda one: program.deterministic_values(one, data, wanted))(
+                    latents)
+            return jax.jit(run)
+
+        run = self._functions(build, "deterministic", wanted)
+        per_draw = sum(int(np.prod(self.grouped.groups[g].full_shape(self.n_data)))
+                       for g in wanted)
+        chunk = int(max(1, min(n, 2**24 // max(1, per_draw))))
+        pieces = []
+        with self._precision():
+            for start in range(0, n, chunk):
+                idx = np.arange(start, min(n, start + chunk))
+                padded = np.concatenate([idx, np.repeat(idx[-1:], chunk - len(idx))])
+                latents = {k: jnp.asarray(v[padded]) for k, v in sites.items()}
+                out = run(latents, self._data)
+                pieces.append({g: np.asarray(v)[:len(idx)] for g, v in out.items()})
+        return {g: np.concatenate([p[g] for p in pieces]) for g in wanted}
 
     def _moments(self, names: list[str], n_samples: int
                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Means and variances of ``names``; by default Monte Carlo over ``_draw``."""
-        draws = self._draws(n_samples)
+        """Means and variances of ``names``; by default Monte Carlo over ``_draw_sites``."""
+        draws = self._draws(n_samples, names)
         means = {n: np.mean(draws[n].astype(np.float64), axis=0) for n in names}
         variances = {n: np.var(draws[n].astype(np.float64), axis=0) for n in names}
         return means, variances
+
+    def _means(self, names: list[str], n_samples: int) -> dict[str, np.ndarray]:
+        """Means only (models with cheaper means than variances override this)."""
+        return self._moments(names, n_samples)[0]
 
     # -- request handling -----------------------------------------------------------------
     def _resolve(self, item: Any) -> Any:
@@ -233,7 +316,7 @@ class ModelBase:
         n_samples = _check_n(n_samples)
 
         def compute(names):
-            draws = self._draws(n_samples)
+            draws = self._draws(n_samples, names)
             return {n: self._cast(n, draws[n]) for n in names}
 
         return self._answer(variables, compute)
@@ -251,7 +334,7 @@ class ModelBase:
         True
         """
         def compute(names):
-            draws = self._draws(1)
+            draws = self._draws(1, names)
             return {n: self._cast(n, draws[n][0]) for n in names}
 
         return self._answer(variables, compute)
@@ -268,7 +351,7 @@ class ModelBase:
         [3.0]
         """
         n_samples = _check_n(n_samples)
-        return self._answer(variables, lambda names: self._moments(names, n_samples)[0])
+        return self._answer(variables, lambda names: self._means(names, n_samples))
 
     def get_variances(self, variables: Any, n_samples: int = 100) -> Any:
         """Posterior (or prior) variances, elementwise.

@@ -52,20 +52,25 @@ class ForwardModel(ModelBase):
 
     def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
-                 seed: int | None = None, dtype: str = "float64") -> None:
+                 seed: int | None = None, dtype: str = "float64", grouping: bool = True) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype)
+                         dtype=dtype, grouping=grouping)
         for site in self.program.latent_sites:
-            if site.distribution == "NoDistribution":
+            if site.improper:
                 raise DataError(
-                    f"ForwardModel cannot draw {site.variable!r}: it has NoDistribution, so "
+                    f"ForwardModel cannot draw {site.label}: it has NoDistribution, so "
                     "it has nothing to sample from; give data for every entry of it"
                 )
         program = self.program
-        self._sample = jax.jit(
-            lambda keys, data: jax.vmap(lambda k: program.sample(k, data, observed=False))(keys))
 
-    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
+        def build():
+            def sample(keys, data):
+                return jax.vmap(lambda k: program.sites_of(program.sample(k, data), data))(keys)
+            return jax.jit(sample)
+
+        self._sample = self._functions(build)
+
+    def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         key = self._next_key()
         with self._precision():
             keys = jax.random.split(key, n_samples)

@@ -129,12 +129,12 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     groups: dict[str, dict[str, np.ndarray]] = {}
     kind = _kind(model)
     if kind == "mcmc":
-        draws = model._draws_by_chain()
+        draws = model._draws_by_chain(names)
         groups["posterior"] = {n: draws[n] for n in names}
         groups["sample_stats"] = model._sample_stats_by_chain()
     else:
         n = 1 if kind == "point" else int(n_samples)
-        draws = model._draws(n)
+        draws = model._draws(n, names)
         group = "prior" if kind == "prior" else "posterior"
         groups[group] = {name: np.asarray(draws[name])[None] for name in names}
     for group in ("posterior", "prior"):

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -28,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bayesgraph.core.model._common import site_values
+from bayesgraph.core.model._common import override, site_values
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model._optimize import SOLVERS, OptimResult, make_solver
 from bayesgraph.core.model.base import ModelBase
@@ -83,9 +84,9 @@ class MAPModel(ModelBase):
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
                  max_iterations: int = 1000, tolerance: float = 1e-11,
                  learning_rate: float = 1e-2, seed: int | None = None,
-                 dtype: str = "float64") -> None:
+                 dtype: str = "float64", grouping: bool = True) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype)
+                         dtype=dtype, grouping=grouping)
         if solver not in SOLVERS:
             raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
         self.solver = solver
@@ -95,42 +96,54 @@ class MAPModel(ModelBase):
         self.random_initial_value_scale = float(random_initial_value_scale)
         self.initial_values = dict(initial_values or {})
         self.optimisation: dict[str, Any] = {}
-        program = self.program
-        self._layout = Layout.of(program)
+        self._layout = Layout.of(self.program)
         self.dimension = self._layout.dimension
-        ravel, unravel = self._layout.ravel, self._layout.unravel
+        options = (self.solver, self.max_iterations, self.tolerance, self.learning_rate)
+        extra = self._make_options()
+        self._fns = self._functions(
+            functools.partial(type(self)._make, self.program, options, **extra),
+            options, tuple(sorted(extra.items())))
+        self._sites: dict[str, np.ndarray] | None = None
+
+    def _make_options(self) -> dict[str, Any]:
+        """Further (hashable) options of :meth:`_make` (subclasses)."""
+        return {}
+
+    @classmethod
+    def _make(cls, program: Any, options: tuple[Any, ...], **extra: Any) -> dict[str, Any]:
+        """The jitted fit (and what subclasses add), from the program and options only (the
+        functions are shared by every model with the same fingerprint: see ``_functions``)."""
+        layout = Layout.of(program)
+        ravel, unravel = layout.ravel, layout.unravel
 
         def objective(z, data):
             return -program.log_density(unravel(z), data, jacobian=False, skip_fixed=True)
 
-        self._objective = objective
-        minimise = make_solver(objective, solver, self.max_iterations, self.tolerance,
-                               self.learning_rate, jit=False)
+        minimise = make_solver(objective, *options, jit=False)
+        extras = cls._extras_fn(objective, **extra)
 
         def fit(noise, overrides, data):
-            start = program.central_latents(data)
-            start.update(overrides)
+            start = override(program.central_latents(data), overrides)
             z0 = ravel(program.unconstrain(start, data)) + noise
             if z0.size:
                 result = minimise(z0, data)
             else:  # everything is observed: nothing to optimise
                 zero = jnp.zeros((), z0.dtype)
                 result = OptimResult(z0, zero, zero, jnp.zeros((), int), jnp.zeros((), bool))
-            constrained = program.constrain(unravel(result.z), data)
-            values = program.values_at(constrained, data, observed=False)
-            return result, values, self._extras(result.z, data)
+            return result, program.constrain(unravel(result.z), data), extras(result.z, data)
 
-        self._fit = jax.jit(fit)
-        self._values: dict[str, np.ndarray] | None = None
+        return {"fit": jax.jit(fit), "objective": objective}
 
-    def _extras(self, z: Any, data: Any) -> Any:
+    @staticmethod
+    def _extras_fn(objective: Any, **extra: Any) -> Any:
         """Further results computed inside the same jitted fit (MAPFisher: the Hessian)."""
-        return None
+        return lambda z, data: None
 
     # -- start --------------------------------------------------------------------------
     def _overrides(self) -> dict[str, Any]:
-        """User initial values as ``{site name: constrained value}``."""
-        return {k: jnp.asarray(v) for k, v in site_values(self, self.initial_values).items()}
+        """User initial values as ``{site: (flat positions, constrained values)}``."""
+        return {k: (jnp.asarray(p), jnp.asarray(v))
+                for k, (p, v) in site_values(self, self.initial_values).items()}
 
     # -- solve ----------------------------------------------------------------------------
     def solve(self) -> MAPModel:
@@ -143,12 +156,12 @@ class MAPModel(ModelBase):
         """
         noise = self._rng.standard_normal(self.dimension) * self.random_initial_value_scale
         with self._precision():
-            result, values, extras = self._fit(jnp.asarray(noise), self._overrides(), self._data)
+            result, sites, extras = self._fns["fit"](jnp.asarray(noise, self._float()),
+                                                     self._overrides(), self._data)
             if self.dimension:
                 self._check(result)
             self._z = result.z
-            self._values = self._with_observed({k: np.asarray(v) for k, v in values.items()})
-            self._latents = self._layout.unravel(result.z)
+            self._sites = {k: np.asarray(v) for k, v in sites.items()}
         self._solved = True
         self._after_fit(extras)
         return self
@@ -184,13 +197,18 @@ class MAPModel(ModelBase):
             ConvergenceWarning, stacklevel=3,
         )
 
-    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
-        assert self._values is not None
-        return {k: np.broadcast_to(v, (n_samples, *v.shape)) for k, v in self._values.items()}
+    def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
+        assert self._sites is not None
+        return {k: np.broadcast_to(v, (n_samples, *v.shape)) for k, v in self._sites.items()}
+
+    def _point(self, names: list[str]) -> dict[str, np.ndarray]:
+        """The values of ``names`` at the MAP point."""
+        assert self._sites is not None
+        point = {k: v[None] for k, v in self._sites.items()}
+        return {k: v[0].astype(np.float64) for k, v in self._values(point, names, 1).items()}
 
     def _moments(self, names, n_samples):
-        assert self._values is not None
-        means = {n: self._values[n].astype(np.float64) for n in names}
+        means = self._point(names)
         return means, {n: np.zeros_like(means[n]) for n in names}
 
 

@@ -2,13 +2,24 @@
 
 The posterior is approximated by a Gaussian in the unconstrained coordinates of the
 optimiser, centred at the MAP point (the same point :class:`MAPModel` finds), with the inverse
-Hessian of the negative log-density there as covariance. For linear-Gaussian graphs this is
-the exact posterior. Variables with a constrained support (LogNormal, Exponential, Uniform)
+Hessian ``H`` of the negative log-density there as covariance. For linear-Gaussian graphs this
+is the exact posterior. Variables with a constrained support (LogNormal, Exponential, Uniform)
 are drawn through their transform, so their samples stay inside the support.
 
-The Hessian and its Cholesky factor are computed once, in one jitted function. Means and
-variances of variables with real support are read off the Gaussian exactly; the others
-(constrained or deterministic functions of latent variables) are Monte-Carlo estimates.
+Two paths, chosen by the number ``d`` of unobserved scalars:
+
+* **dense** (``d <= max_dense_dimension``, default 5000): the Hessian, its Cholesky factor and
+  the covariance are computed once, in the same jitted function as the fit. Means and
+  variances of variables with real support are exact (read off the Gaussian); the others
+  (constrained or deterministic functions of latent variables) are Monte-Carlo estimates.
+* **matrix-free** (larger ``d``, e.g. a pedigree of ten thousand persons, whose Hessian is
+  sparse but whose dense form would not fit): ``H`` is never formed. Draws are
+  ``z + H^{-1/2} eps`` computed by the Lanczos method from Hessian-vector products
+  (``lanczos_steps``, default 100; a :class:`ConvergenceWarning` says when the draws have
+  not settled); means of real-support variables are exact (the MAP point); variances are
+  Monte-Carlo estimates over ``n_samples`` draws; :meth:`get_covariance` solves
+  ``H x = e_i`` by conjugate gradients for the requested entries (exact to
+  ``cg_tolerance``).
 
 Examples
 --------
@@ -24,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,11 +44,15 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
+from bayesgraph.core.compiler.distributions import facts
+from bayesgraph.core.model._krylov import inverse_sqrt, solve
+from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.scope import NamedObject
-from bayesgraph.exceptions import ConvergenceError
+from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
 
-_REAL_SUPPORT = frozenset({"NormalDistribution", "LaplaceDistribution", "NoDistribution"})
+#: draws computed together by the matrix-free path (vectorised Lanczos runs)
+_CHUNK = 16
 
 
 class MAPFisherModel(MAPModel):
@@ -46,9 +62,19 @@ class MAPFisherModel(MAPModel):
     ----------
     max_dense_dimension : int
         Largest number of unobserved scalars for which the dense Hessian is formed (its
-        memory grows as the square); above it the model refuses with an explanation.
+        memory grows as the square); above it the matrix-free path runs (module docstring).
+    lanczos_steps : int
+        Lanczos steps per draw in the matrix-free path.
+    cg_tolerance : float
+        Relative residual of the conjugate-gradient solves of :meth:`get_covariance` in the
+        matrix-free path.
     **kwargs
         As for :class:`~bayesgraph.core.model.MAPModel`.
+
+    Attributes
+    ----------
+    dense : bool
+        Whether the dense path runs.
 
     Examples
     --------
@@ -64,49 +90,87 @@ class MAPFisherModel(MAPModel):
                  initial_values: Mapping | None = None,
                  random_initial_value_scale: float = 1e-4, solver: str = "L-BFGS",
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
-                 max_dense_dimension: int = 5000, **kwargs: Any) -> None:
+                 max_dense_dimension: int = 5000, lanczos_steps: int = 100,
+                 cg_tolerance: float = 1e-10, **kwargs: Any) -> None:
+        self.max_dense_dimension = int(max_dense_dimension)
+        self.lanczos_steps = int(lanczos_steps)
+        if self.lanczos_steps < 2:
+            raise ValueError(f"lanczos_steps must be at least 2, got {lanczos_steps!r}")
+        self.cg_tolerance = float(cg_tolerance)
         super().__init__(graph, data, compiler, initial_values, random_initial_value_scale,
                          solver, copy_graph, model_graph_options, **kwargs)
-        if self.dimension > max_dense_dimension:
-            raise ValueError(
-                f"MAPFisherModel would form a dense {self.dimension} x {self.dimension} Hessian "
-                f"(the unobserved values number {self.dimension}); this exceeds "
-                f"max_dense_dimension={max_dense_dimension}. Raise max_dense_dimension if "
-                "memory allows, or use MAPModel for a point estimate"
-            )
-        program, unravel = self.program, self._layout.unravel
 
-        def draw(z, chol, keys, data):
-            def one(key):
-                eps = jax.random.normal(key, z.shape, z.dtype)
-                u = z + jsl.solve_triangular(chol.T, eps, lower=False)
-                return program.values_at(program.constrain(unravel(u), data), data,
-                                         observed=False)
+    def _make_options(self) -> dict[str, Any]:
+        self.dense = self.dimension <= self.max_dense_dimension
+        return {"dense": self.dense, "steps": self.lanczos_steps}
 
-            return jax.vmap(one)(keys)
+    @classmethod
+    def _make(cls, program: Any, options: tuple[Any, ...], dense: bool = True,
+              steps: int = 100) -> dict[str, Any]:
+        fns = super()._make(program, options, dense=dense, steps=steps)
+        layout = Layout.of(program)
+        objective = fns["objective"]
+        k = max(1, min(steps, layout.dimension))
 
-        self._draw_fn = jax.jit(draw)
+        def hvp(z, data):
+            grad = jax.grad(objective)
+            return lambda v: jax.jvp(lambda x: grad(x, data), (z,), (v,))[1]
 
-    def _extras(self, z: Any, data: Any) -> Any:
+        def to_sites(u, data):
+            return program.constrain(layout.unravel(u), data)
+
+        if dense:
+            def draw(z, chol, keys, data):
+                def one(key):
+                    eps = jax.random.normal(key, z.shape, z.dtype)
+                    return to_sites(z + jsl.solve_triangular(chol.T, eps, lower=False), data)
+                return jax.vmap(one)(keys)
+        else:
+            def draw(z, eps, data):
+                apply = hvp(z, data)
+                steps_, early = jax.vmap(lambda e: inverse_sqrt(apply, e, k))(eps)
+                change = jnp.max(jnp.linalg.norm(steps_ - early, axis=1)
+                                 / jnp.maximum(jnp.linalg.norm(steps_, axis=1), 1e-300))
+                return jax.vmap(lambda dz: to_sites(z + dz, data))(steps_), change
+
+            def covariance(z, columns, tol, data):
+                apply = hvp(z, data)
+                maxiter = 10 * layout.dimension
+                return jax.vmap(lambda c: solve(apply, c, tol, maxiter))(columns)
+
+            fns["covariance"] = jax.jit(covariance)
+        fns["draw"] = jax.jit(draw)
+        return fns
+
+    @staticmethod
+    def _extras_fn(objective: Any, dense: bool = True, steps: int = 100) -> Any:
         """Hessian at the mode, its Cholesky factor and the covariance, in the same jit."""
-        hessian = jax.hessian(self._objective)(z, data)
-        chol = jnp.linalg.cholesky(hessian)
-        inverse_chol = jsl.solve_triangular(chol, jnp.eye(z.size, dtype=z.dtype), lower=True)
-        return hessian, chol, inverse_chol.T @ inverse_chol
+        if not dense:
+            return lambda z, data: None
+
+        def extras(z, data):
+            hessian = jax.hessian(objective)(z, data)
+            chol = jnp.linalg.cholesky(hessian)
+            inverse_chol = jsl.solve_triangular(chol, jnp.eye(z.size, dtype=z.dtype),
+                                                lower=True)
+            return hessian, chol, inverse_chol.T @ inverse_chol
+        return extras
 
     def solve(self) -> MAPFisherModel:
-        """Find the MAP point, then the Hessian, its Cholesky factor and the covariance.
-
-        All of it runs in one jitted function (compiled once per model).
+        """Find the MAP point, then (dense path) the Hessian, its Cholesky factor and the
+        covariance, all in one jitted function (compiled once per program).
 
         Raises
         ------
         ConvergenceError
-            If the Hessian is not positive definite at the MAP point.
+            If the Hessian is not positive definite at the MAP point (dense path; the
+            matrix-free path finds out when drawing).
         """
         return super().solve()
 
     def _after_fit(self, extras: Any) -> None:
+        if not self.dense:
+            return
         hessian, chol, covariance = extras
         if not np.all(np.isfinite(np.asarray(chol))):
             diagonal = np.asarray(hessian).diagonal()
@@ -122,49 +186,100 @@ class MAPFisherModel(MAPModel):
             )
         self._chol, self._covariance = chol, np.asarray(covariance)
 
-    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
+    # -- draws ------------------------------------------------------------------------------
+    def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         key = self._next_key()
         with self._precision():
-            keys = jax.random.split(key, n_samples)
-            draws = self._draw_fn(self._z, self._chol, keys, self._data)
-            return {k: np.asarray(v) for k, v in draws.items()}
+            if self.dense:
+                keys = jax.random.split(key, n_samples)
+                draws = self._fns["draw"](self._z, self._chol, keys, self._data)
+                return {k: np.asarray(v) for k, v in draws.items()}
+            return self._draw_matrix_free(key, n_samples)
 
+    def _draw_matrix_free(self, key: Any, n_samples: int) -> dict[str, np.ndarray]:
+        pieces: list[dict[str, np.ndarray]] = []
+        worst = 0.0
+        for start in range(0, n_samples, _CHUNK):
+            key, sub = jax.random.split(key)
+            eps = jax.random.normal(sub, (_CHUNK, self.dimension), self._z.dtype)
+            sites, change = self._fns["draw"](self._z, eps, self._data)
+            change = float(change)
+            if not np.isfinite(change):
+                raise ConvergenceError(
+                    "MAPFisherModel: the Hessian at the MAP point is not positive definite "
+                    "(the Lanczos method met a non-positive curvature), so the posterior has "
+                    "no Gaussian approximation there. A variable with NoDistribution and no "
+                    "data, or a mode on a ridge, causes this; give data or a proper prior")
+            worst = max(worst, change)
+            count = min(_CHUNK, n_samples - start)
+            pieces.append({k: np.asarray(v)[:count] for k, v in sites.items()})
+        if worst > 1e-4:
+            warnings.warn(
+                f"MAPFisherModel: the matrix-free draws changed by a relative {worst:.2g} over "
+                f"the last quarter of the {self.lanczos_steps} Lanczos steps; raise "
+                "lanczos_steps for accurate draws", ConvergenceWarning, stacklevel=4)
+        return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
+
+    # -- moments ----------------------------------------------------------------------------
     def _exact(self, name: str) -> bool:
+        group, _ = self.program.locate(name)
         var = self.spec.variable(name)
-        return var.role == "observed" or (
-            var.distribution in _REAL_SUPPORT and var.distribution != "DiracDistribution")
+        support = facts(group.distribution).support
+        return var.role == "observed" or (support == "real" and self.dense)
+
+    def _columns(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Flat entries of a variable that are unobserved, and their columns in the layout."""
+        site = self.program.site_of(name)
+        if site is None or self.spec.variable(name).role == "observed":
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        start = self._layout.slices()[site.name].start
+        _, member = self.grouped.locate(name)
+        if site.partial:
+            where, positions = self._member_slices[name]
+            return np.asarray(positions), start + np.arange(where.start, where.stop)
+        size = int(np.prod(self.spec.variable(name).full_shape(self.n_data), dtype=np.int64))
+        return np.arange(size), start + member * size + np.arange(size)
 
     def _variance_of(self, name: str) -> np.ndarray:
-        var = self.spec.variable(name)
-        full = np.zeros(var.full_shape(self.n_data))
-        site = self.program.site_of(name)
-        if site is None:
-            return full
-        block = np.diag(self._covariance)[self._layout.slices()[site.name]]
-        if site.partial:
-            flat = full.reshape(-1)
-            flat[np.asarray(self._lowered.missing[name])] = block
-            return flat.reshape(full.shape)
-        return block.reshape(full.shape)
+        full = np.zeros(self.spec.variable(name).full_shape(self.n_data))
+        rows, columns = self._columns(name)
+        full.reshape(-1)[rows] = np.diag(self._covariance)[columns]
+        return full
 
     def _moments(self, names, n_samples):
-        assert self._values is not None
+        self._require_solved()
         exact = [n for n in names if self._exact(n)]
         sampled = [n for n in names if n not in exact]
-        means = {n: self._values[n].astype(np.float64) for n in exact}
+        means = self._point(exact) if exact else {}
         variances = {n: self._variance_of(n) for n in exact}
         if sampled:
             mc_means, mc_vars = super(MAPModel, self)._moments(sampled, n_samples)
+            if not self.dense:  # real-support means are the MAP point itself
+                point = self._point([n for n in sampled if facts(
+                    self.program.locate(n)[0].distribution).support == "real"])
+                mc_means.update(point)
             means.update(mc_means)
             variances.update(mc_vars)
         return means, variances
+
+    def _means(self, names, n_samples):
+        self._require_solved()
+        point = [n for n in names if self._exact(n) or facts(
+            self.program.locate(n)[0].distribution).support == "real"]
+        means = self._point(point) if point else {}
+        rest = [n for n in names if n not in means]
+        if rest:
+            means.update(self._moments(rest, n_samples)[0])
+        return means
 
     def get_covariance(self, variables: list) -> np.ndarray:
         """Joint posterior covariance of the flattened values of ``variables`` (exact).
 
         Only variables with real support (Normal, Laplace, NoDistribution) or complete data
         are allowed; observed entries have zero (co)variance. The order is the order of
-        ``variables``, each flattened row-major over ``(n_data, *shape)``.
+        ``variables``, each flattened row-major over ``(n_data, *shape)``. In the
+        matrix-free path the columns come from conjugate-gradient solves, one per unobserved
+        entry asked for.
 
         Examples
         --------
@@ -177,25 +292,37 @@ class MAPFisherModel(MAPModel):
         [[1.0, 1.0], [1.0, 2.0]]
         """
         self._require_solved()
-        names = [self._resolve(v) for v in variables]
-        slices = self._layout.slices()
-        rows: list[np.ndarray] = []
+        names = [str(self._resolve(v)) for v in variables]
+        rows_list, column_list, sizes = [], [], []
+        offset = 0
         for name in names:
-            name = str(name)
-            if not self._exact(name):
+            var = self.spec.variable(name)
+            if not (var.role == "observed"
+                    or facts(self.program.locate(name)[0].distribution).support == "real"):
                 raise ValueError(
                     f"get_covariance needs variables with real support or complete data; "
-                    f"{name!r} is {self.spec.variable(name).distribution}"
+                    f"{name!r} is {var.distribution}"
                 )
-            var = self.spec.variable(name)
+            rows, columns = self._columns(name)
+            rows_list.append(offset + rows)
+            column_list.append(columns)
             size = int(np.prod(var.full_shape(self.n_data), dtype=np.int64))
-            selector = np.zeros((size, self._covariance.shape[0]))
-            site = self.program.site_of(name)
-            if site is not None:
-                columns = np.arange(slices[site.name].start, slices[site.name].stop)
-                rows_at = (np.asarray(self._lowered.missing[name]) if site.partial
-                           else np.arange(size))
-                selector[rows_at, columns] = 1.0
-            rows.append(selector)
-        selector = np.concatenate(rows, axis=0)
-        return selector @ self._covariance @ selector.T
+            sizes.append(size)
+            offset += size
+        rows = np.concatenate(rows_list)
+        columns = np.concatenate(column_list)
+        result = np.zeros((offset, offset))
+        if columns.size == 0:
+            return result
+        if self.dense:
+            block = self._covariance[np.ix_(columns, columns)]
+        else:
+            unit = np.zeros((columns.size, self.dimension))
+            unit[np.arange(columns.size), columns] = 1.0
+            with self._precision():
+                solved = np.asarray(self._fns["covariance"](
+                    self._z, jnp.asarray(unit, self._z.dtype), self.cg_tolerance, self._data))
+            block = solved[:, columns]
+            block = (block + block.T) / 2
+        result[np.ix_(rows, rows)] = block
+        return result

@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -85,7 +86,7 @@ class MCMCModel(ModelBase):
     Attributes
     ----------
     diagnostics : dict
-        After ``solve()``: ``num_divergences``, ``max_rhat``, ``min_ess``, per-site ``rhat``
+        After ``solve()``: ``num_divergences``, ``max_rhat``, ``min_ess``, per-variable ``rhat``
         and ``ess`` arrays, the settings used and ``warnings`` (the messages issued).
 
     Notes
@@ -119,9 +120,9 @@ class MCMCModel(ModelBase):
                  num_warmup: int = 500, num_samples: int = 1000, num_chains: int = 2,
                  chain_method: str | None = None, target_accept_prob: float = 0.8,
                  progress_bar: bool | None = None, seed: int | None = None,
-                 dtype: str = "float64") -> None:
+                 dtype: str = "float64", grouping: bool = True) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype)
+                         dtype=dtype, grouping=grouping)
         self.num_warmup = _check_int("num_warmup", num_warmup, 0)
         self.num_samples = _check_int("num_samples", num_samples, 1)
         self.num_chains = _check_int("num_chains", num_chains, 1)
@@ -138,23 +139,36 @@ class MCMCModel(ModelBase):
         self.target_accept_prob = float(target_accept_prob)
         self.progress_bar = _auto_progress_bar() if progress_bar is None else bool(progress_bar)
         self.diagnostics: dict[str, Any] = {}
-        with self._precision():
-            self._enumeration = Enumeration(self.program, self.spec, self._data)
         self._samples: dict[str, np.ndarray] | None = None  # {site: (chains, draws, ...)}
         self._extra: dict[str, np.ndarray] = {}
-        program, enumeration = self.program, self._enumeration
-        self._numpyro_model = (program.model if not enumeration.sites
-                               else enumeration.marginal_model)
-
-        def values(latents, keys, data):
-            def one(latent, key):
-                return program.values_at(enumeration.complete(latent, key, data), data)
-            return jax.vmap(one)(latents, keys)
-
-        self._values_fn = jax.jit(values)
-        per_draw = sum(int(np.prod(v.full_shape(self.n_data), dtype=np.int64))
-                       for v in self.spec.variables)
+        options = (self.num_warmup, self.num_samples, self.num_chains, self.chain_method,
+                   self.target_accept_prob, self.progress_bar)
+        with self._precision():
+            self._fns = self._functions(
+                functools.partial(MCMCModel._make, self.program, options, self._data), options)
+        self._enumeration = self._fns["enumeration"]
+        per_draw = sum(site.size for site in self.program.latent_sites)
         self._chunk = int(max(1, min(256, 2**22 // max(1, per_draw))))
+
+    @staticmethod
+    def _make(program: Any, options: tuple[Any, ...], data: Any) -> dict[str, Any]:
+        """The sampler and the completion of discrete draws, from the program and options
+        (``data`` is only read for its shapes): shared by models with the same fingerprint,
+        so a second model of the same structure samples without tracing again."""
+        from numpyro.infer import MCMC, NUTS
+
+        num_warmup, num_samples, num_chains, chain_method, target, progress_bar = options
+        enumeration = Enumeration(program, data)
+        model = program.model if not enumeration.sites else enumeration.marginal_model
+        kernel = NUTS(model, target_accept_prob=target)
+        mcmc = MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples,
+                    num_chains=num_chains, chain_method=chain_method,
+                    progress_bar=progress_bar, jit_model_args=True)
+
+        def complete(latents, keys, data):
+            return jax.vmap(lambda one, key: enumeration.complete(one, key, data))(latents, keys)
+
+        return {"mcmc": mcmc, "enumeration": enumeration, "complete": jax.jit(complete)}
 
     # -- sampling -------------------------------------------------------------------------
     def solve(self) -> MCMCModel:
@@ -165,15 +179,10 @@ class MCMCModel(ModelBase):
         MCMCModel
             ``self``, so ``MCMCModel(...).solve()`` chains.
         """
-        from numpyro.infer import MCMC, NUTS
-
         key = self._next_key()
         self._discrete_key = np.asarray(self._next_key())
         with self._precision():
-            kernel = NUTS(self._numpyro_model, target_accept_prob=self.target_accept_prob)
-            mcmc = MCMC(kernel, num_warmup=self.num_warmup, num_samples=self.num_samples,
-                        num_chains=self.num_chains, chain_method=self.chain_method,
-                        progress_bar=self.progress_bar, jit_model_args=True)
+            mcmc = self._fns["mcmc"]
             with warnings.catch_warnings():
                 # numpyro warns when 'parallel' falls back to sequential: that is our choice
                 warnings.filterwarnings("ignore", message="There are not enough devices")
@@ -196,13 +205,15 @@ class MCMCModel(ModelBase):
         from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
 
         rhat, ess = {}, {}
-        for name, x in (self._samples or {}).items():
+        for site, x in (self._samples or {}).items():
             x = x.astype(np.float64)
             if x.shape[1] >= 4:
                 with np.errstate(all="ignore"), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    rhat[name] = np.asarray(split_gelman_rubin(x))
-                    ess[name] = np.asarray(effective_sample_size(x))
+                    site_rhat = np.asarray(split_gelman_rubin(x))
+                    site_ess = np.asarray(effective_sample_size(x))
+                rhat.update(self._per_variable(site, site_rhat))
+                ess.update(self._per_variable(site, site_ess))
         diverging = self._extra.get("diverging")
         n_div = int(np.sum(diverging)) if diverging is not None else 0
         max_rhat, worst_rhat = _extreme(rhat, np.nanmax, -np.inf)
@@ -240,35 +251,51 @@ class MCMCModel(ModelBase):
         for message in messages:
             warnings.warn(message, SamplingWarning, stacklevel=3)
 
+    def _per_variable(self, site: str, values: np.ndarray) -> dict[str, np.ndarray]:
+        """Split a site's per-entry numbers (r-hat, ESS) into its variables' entries (the
+        unobserved ones: a partly observed variable gets a flat array of its missing ones)."""
+        latent = next(s for s in self.program.latent_sites if s.name == site)
+        out = {}
+        for m, name in enumerate(latent.members):
+            if latent.partial:
+                where, _ = self._member_slices[name]
+                if where.stop > where.start:
+                    out[name] = values[where]
+            else:
+                out[name] = values[m]
+        return out
+
     # -- results --------------------------------------------------------------------------
-    def _values_at(self, flat_indices: np.ndarray) -> dict[str, np.ndarray]:
-        """Every variable's value at the given pooled draw indices (computed in chunks)."""
+    def _site_draws(self, flat_indices: np.ndarray) -> dict[str, np.ndarray]:
+        """The latent site values of the given pooled draws; discrete ones are drawn from
+        their exact conditional posterior (in chunks, by a jitted function)."""
         self._require_solved()
         assert self._samples is not None
-        flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in self._samples.items()}
+        flat = {k: v.reshape(-1, *v.shape[2:])[flat_indices] for k, v in self._samples.items()}
+        if not self._enumeration.sites:
+            return flat
         pieces: list[dict[str, np.ndarray]] = []
         m = len(flat_indices)
         with self._precision():
             base = jnp.asarray(self._discrete_key)
             for start in range(0, m, self._chunk):
-                idx = flat_indices[start:start + self._chunk]
-                padded = np.concatenate([idx, np.repeat(idx[:1], self._chunk - len(idx))])
+                idx = np.arange(start, min(m, start + self._chunk))
+                padded = np.concatenate([idx, np.repeat(idx[-1:], self._chunk - len(idx))])
                 latents = {k: jnp.asarray(v[padded]) for k, v in flat.items()}
-                keys = jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.asarray(padded))
-                out = self._values_fn(latents, keys, self._data)
+                draw_ids = jnp.asarray(flat_indices[padded])
+                keys = jax.vmap(lambda i: jax.random.fold_in(base, i))(draw_ids)
+                out = self._fns["complete"](latents, keys, self._data)
                 pieces.append({k: np.asarray(v)[:len(idx)] for k, v in out.items()})
-        if not pieces:
-            return {}
         return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
 
-    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
+    def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         total = self.n_draws
         idx = self._rng.choice(total, size=n_samples, replace=n_samples > total)
-        return self._values_at(idx)
+        return self._site_draws(idx)
 
-    def _draws_by_chain(self) -> dict[str, np.ndarray]:
-        """All draws of every variable, ``(num_chains, num_samples, *runtime shape)``."""
-        values = self._values_at(np.arange(self.n_draws))
+    def _draws_by_chain(self, names: list[str]) -> dict[str, np.ndarray]:
+        """All draws of ``names``, ``(num_chains, num_samples, *runtime shape)``."""
+        values = self._values(self._site_draws(np.arange(self.n_draws)), names, self.n_draws)
         return {k: v.reshape(self.num_chains, self.num_samples, *v.shape[1:])
                 for k, v in values.items()}
 
@@ -301,8 +328,8 @@ class MCMCModel(ModelBase):
         step = self._chunk * 4
         for start in range(0, self.n_draws, step):
             idx = np.arange(start, min(start + step, self.n_draws))
-            values = self._values_at(idx)
             k = len(idx)
+            values = self._values(self._site_draws(idx), names, k)
             for n in names:
                 x = values[n].astype(np.float64)
                 mean_b, m2_b = x.mean(axis=0), ((x - x.mean(axis=0)) ** 2).sum(axis=0)

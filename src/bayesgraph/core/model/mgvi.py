@@ -64,6 +64,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -74,8 +75,13 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from jax.scipy.sparse.linalg import cg
 
-from bayesgraph.core.compiler.standardise import STANDARDISABLE, SourceRecorder, StandardEmitter
-from bayesgraph.core.model._common import Layout, site_values
+from bayesgraph.core.compiler.distributions import TABLE
+from bayesgraph.core.compiler.standardise import (
+    SourceRecorder,
+    StandardEmitter,
+    standardisable,
+)
+from bayesgraph.core.model._common import Layout, override, site_values
 from bayesgraph.core.model._optimize import SOLVERS, make_solver
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
@@ -150,19 +156,20 @@ class MGVIModel(ModelBase):
                  n_iterations: int = 5, max_iterations: int = 1000, tolerance: float = 1e-10,
                  learning_rate: float = 1e-2, max_dense_dimension: int = 2000,
                  cg_tolerance: float = 1e-8, cg_max_iterations: int | None = None,
-                 seed: int | None = None, dtype: str = "float64") -> None:
+                 seed: int | None = None, dtype: str = "float64", grouping: bool = True) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype)
+                         dtype=dtype, grouping=grouping)
         if solver not in SOLVERS:
             raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
         if int(n_samples) < 1 or int(n_iterations) < 1:
             raise ValueError("n_samples and n_iterations must be positive integers")
         for site in self.program.latent_sites:
-            if site.distribution not in STANDARDISABLE:
+            if not standardisable(site.distribution):
+                valid = sorted(k for k in TABLE if standardisable(k))
                 raise ValueError(
-                    f"MGVIModel has no standardised coordinates for {site.variable!r} "
+                    f"MGVIModel has no standardised coordinates for {site.label} "
                     f"({site.distribution}); supported latent distributions: "
-                    f"{', '.join(sorted(STANDARDISABLE))}"
+                    f"{', '.join(valid)}"
                 )
         self.initial_values = dict(initial_values or {})
         self.initial_source_values = dict(initial_source_values or {})
@@ -183,24 +190,37 @@ class MGVIModel(ModelBase):
         self.cg_max_iterations = int(cg_max_iterations or max(10 * self.dimension, 100))
         self.optimisation: list[dict[str, Any]] = []
         self.source_means: dict[str, np.ndarray] = {}
-        self._build()
+        options = (self.sample_symmetry, self.dense, self.n_samples, self.cg_tolerance,
+                   self.cg_max_iterations, self.fisher_diagonal_preconditioning, self.solver,
+                   self.max_iterations, self.tolerance, self.learning_rate)
+        self._fns = self._functions(functools.partial(self._make, self.program, options),
+                                    options)
 
     # -- the jitted pieces ----------------------------------------------------------------
-    def _build(self) -> None:
-        program, layout = self.program, self.layout
-        mask = np.concatenate([np.full(size, float(name_is_proper(program, name)))
+    @staticmethod
+    def _make(program: Any, options: tuple[Any, ...]) -> dict[str, Any]:
+        """The jitted iteration, final step, draws and start, from the program and options
+        only (shared by every model with the same fingerprint)."""
+        (symmetric, dense, n_samples, cg_tol, cg_max, precondition, solver, max_iterations,
+         tolerance, learning_rate) = options
+        layout = Layout.of(program)
+        proper = {site.name: not site.improper for site in program.latent_sites}
+        mask = np.concatenate([np.full(size, float(proper[name]))
                                for name, _, size in layout.entries] or [np.zeros(0)])
-        symmetric, dense = self.sample_symmetry, self.dense
-        n_samples = self.n_samples
-        cg_tol, cg_max = self.cg_tolerance, self.cg_max_iterations
-        precondition = self.fisher_diagonal_preconditioning
+        deterministic = [g.index for g in program.grouped.groups
+                         if g.deterministic and g.role != "observed"]
 
         def run(xi, data):
             emitter = StandardEmitter(layout.unravel(xi), data["missing"])
             return program.execute(data, emitter), emitter
 
         def values(xi, data):
-            return run(xi, data)[0]
+            """The unobserved values: latent sites, and Dirac groups (keyed by index)."""
+            env = run(xi, data)[0]
+            return {**program.sites_of(env, data), **{str(g): env[g] for g in deterministic}}
+
+        def sites(xi, data):
+            return program.sites_of(run(xi, data)[0], data)
 
         def energy(xi, data):
             emitter = run(xi, data)[1]
@@ -269,8 +289,7 @@ class MGVIModel(ModelBase):
             deltas, data = args
             return jnp.mean(jax.vmap(lambda d: energy(xi + d, data))(deltas))
 
-        minimise = make_solver(kl, self.solver, self.max_iterations, self.tolerance,
-                               self.learning_rate, jit=False)
+        minimise = make_solver(kl, solver, max_iterations, tolerance, learning_rate, jit=False)
         n_kl = 2 * n_samples if symmetric else n_samples
 
         def iterate(xi, key, data):
@@ -297,24 +316,22 @@ class MGVIModel(ModelBase):
 
         def draw(xi, key, n, data):
             deltas, _, _ = samples(xi, key, n, data)
-            return jax.vmap(lambda d: values(xi + d, data))(deltas)
+            return jax.vmap(lambda d: sites(xi + d, data))(deltas)
 
         def start(overrides, sources, data):
-            central = program.central_latents(data)
-            central.update(overrides)
+            central = override(program.central_latents(data), overrides)
             emitter = SourceRecorder(central)
             program.execute(data, emitter)
-            xi = {name: (emitter.recorded[name] if name in overrides
-                         else jnp.zeros(shape, jnp.result_type(float)))
-                  for name, shape, _ in layout.entries}
-            xi.update(sources)
-            return layout.ravel(xi)
+            zeros = {name: jnp.zeros(shape, jnp.result_type(float))
+                     for name, shape, _ in layout.entries}
+            # the user's values where given: the standardised coordinates of those entries
+            given = {name: (positions, emitter.recorded[name].reshape(-1)[positions])
+                     for name, (positions, _) in overrides.items()}
+            return layout.ravel(override(override(zeros, given), sources))
 
-        self._iterate = jax.jit(iterate)
-        self._finalise = jax.jit(finalise)
-        self._draw_fn = jax.jit(draw, static_argnums=2)
-        self._start = jax.jit(start)
-        self._energy = energy
+        return {"iterate": jax.jit(iterate), "finalise": jax.jit(finalise),
+                "draw": jax.jit(draw, static_argnums=2), "start": jax.jit(start),
+                "energy": energy}
 
     # -- solve ----------------------------------------------------------------------------
     def solve(self) -> MGVIModel:
@@ -333,11 +350,11 @@ class MGVIModel(ModelBase):
         """
         self.optimisation = []
         with self._precision():
-            overrides = {k: jnp.asarray(v) for k, v in site_values(
+            overrides = {k: (jnp.asarray(p), jnp.asarray(v)) for k, (p, v) in site_values(
                 self, self.initial_values).items()}
-            sources = {k: jnp.asarray(v) for k, v in site_values(
+            sources = {k: (jnp.asarray(p), jnp.asarray(v)) for k, (p, v) in site_values(
                 self, self.initial_source_values, strict=False).items()}
-            xi = self._start(overrides, sources, self._data)
+            xi = self._fns['start'](overrides, sources, self._data)
             noise = self._rng.standard_normal(self.dimension) * self.random_initial_value_scale
             xi = xi + jnp.asarray(noise, xi.dtype)
             key = self._next_key()
@@ -345,26 +362,28 @@ class MGVIModel(ModelBase):
                 for _ in range(self.n_iterations):
                     if not self.sample_caching:
                         key = self._next_key()
-                    result, metric_ok, worst = self._iterate(xi, key, self._data)
+                    result, metric_ok, worst = self._fns['iterate'](xi, key, self._data)
                     self._record(result, bool(metric_ok), float(worst))
                     xi = result.z
                 self._check_last()
             if self.dimension:
-                x0, variances, curvature, metric_ok = self._finalise(xi, self._next_key(),
+                x0, variances, curvature, metric_ok = self._fns['finalise'](xi, self._next_key(),
                                                                      self._data)
             else:
-                x0, variances, curvature = self.program.values_at({}, self._data), {}, {}
+                env = self.program.values_at({}, self._data)
+                x0 = {str(g.index): env[g.index] for g in self.grouped.groups
+                      if g.deterministic and g.role != "observed"}
                 metric_ok = True
                 variances = {k: jnp.zeros(jnp.shape(v)) for k, v in x0.items()}
                 curvature = {k: 0.0 for k in x0}
             if not bool(metric_ok):
                 self._raise_singular()
             self._xi = xi
-            self._values = {k: np.asarray(v) for k, v in x0.items()}
+            self._values_x0 = {k: np.asarray(v) for k, v in x0.items()}
             self._exact: dict[str, np.ndarray] = {}
             if variances is not None:
                 tol = float(np.sqrt(np.finfo(np.asarray(xi).dtype).eps))
-                for name, value in self._values.items():
+                for name, value in self._values_x0.items():
                     var = np.asarray(variances[name])
                     scale = float(np.max(np.abs(value), initial=0.0)
                                   + np.sqrt(np.max(var, initial=0.0)))
@@ -417,38 +436,37 @@ class MGVIModel(ModelBase):
         )
 
     # -- results --------------------------------------------------------------------------
-    def _draw(self, n_samples: int) -> dict[str, np.ndarray]:
+    def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         key = self._next_key()
         with self._precision():
             if self.dimension == 0:
-                return {k: np.broadcast_to(v, (n_samples, *v.shape))
-                        for k, v in self._values.items()}
-            draws = self._draw_fn(self._xi, key, n_samples, self._data)
+                return {}
+            draws = self._fns['draw'](self._xi, key, n_samples, self._data)
             return {k: np.asarray(v) for k, v in draws.items()}
 
+    def _output(self, name: str) -> str:
+        """The key of ``name``'s values in the final state: its site, or its Dirac group."""
+        group, _ = self.program.locate(name)
+        if group.deterministic:
+            return str(group.index)
+        return group.site or ""
+
+    def _fields(self, field: dict[str, np.ndarray], names: list[str], fill: float | None
+                ) -> dict[str, np.ndarray]:
+        """Per-variable arrays from per-site/per-group ones (means or variances)."""
+        sites = {k: v[None] for k, v in field.items() if not k.isdigit()}
+        deterministic = {int(k): v[None] for k, v in field.items() if k.isdigit()}
+        values = self._values(sites, names, 1, deterministic=deterministic, observed_fill=fill)
+        return {k: v[0].astype(np.float64) for k, v in values.items()}
+
     def _moments(self, names, n_samples):
-        exact = [n for n in names if n in self._exact]
-        means = {n: self._values[n].astype(np.float64) for n in exact}
-        variances = {n: self._exact[n].astype(np.float64) for n in exact}
-        sampled = [n for n in names if n not in self._exact]
+        exact = [n for n in names if self._output(n) in self._exact
+                 or self.spec.variable(n).role == "observed"]
+        means = self._fields(self._values_x0, exact, None)
+        variances = self._fields(self._exact, exact, 0.0)
+        sampled = [n for n in names if n not in exact]
         if sampled:
             mc_means, mc_vars = super()._moments(sampled, n_samples)
             means.update(mc_means)
             variances.update(mc_vars)
         return means, variances
-
-
-def name_is_proper(program: Any, site_name: str) -> bool:
-    """Whether a latent site has a proper prior (a standard-normal term in ``xi``).
-
-    Examples
-    --------
-    >>> from bayesgraph.core import Variable
-    >>> from bayesgraph.core.lowering import lower
-    >>> from bayesgraph.core.compiler import compile_spec
-    >>> v = Variable("v")
-    >>> name_is_proper(compile_spec(lower(v)[0]), "v")
-    True
-    """
-    site = next(s for s in program.latent_sites if s.name == site_name)
-    return site.distribution != "NoDistribution"
