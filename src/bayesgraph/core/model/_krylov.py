@@ -7,7 +7,7 @@ Used by MAPFisherModel when the Hessian is too large to form (its matrix-free pa
   tridiagonal matrix ``T_k`` of ``k`` Lanczos steps, the second regenerates the Lanczos
   vectors and sums ``V_k f(T_k) e_1 |b|``, so memory stays ``O(d)`` per right-hand side.
   The error falls geometrically with ``k`` (at a rate set by the condition number of ``H``);
-  the result of ``k - k // 4`` steps is returned too, so that the caller can check that
+  the result of ``k - max(1, k // 4)`` steps is returned too, so that the caller can check that
   the answer has settled.
 * :func:`solve` gives ``H^{-1} b`` by conjugate gradients.
 
@@ -62,12 +62,12 @@ def _coefficients(alphas: Any, betas: Any, k: int) -> tuple[Any, Any]:
 
 
 def inverse_sqrt(apply: Callable[[Any], Any], b: Any, k: int) -> tuple[Any, Any]:
-    """``H^{-1/2} b`` after ``k`` Lanczos steps, and after ``k - k // 4`` steps (a check).
+    """``H^{-1/2} b`` after ``k`` Lanczos steps, and after ``k - max(1, k // 4)`` (a check).
 
     A non-positive Ritz value (``H`` not positive definite) gives NaN.
     """
     alphas, betas, norm = _tridiagonal(apply, b, k)
-    k_early = max(1, k - k // 4)
+    k_early = max(1, k - max(1, k // 4))
     coef, smallest = _coefficients(alphas, betas, k)
     coef_early, _ = _coefficients(alphas, betas, k_early)
     coef_early = jnp.concatenate([coef_early, jnp.zeros(k - k_early, b.dtype)])

@@ -131,6 +131,8 @@ class MAPFisherModel(MAPModel):
                 steps_, early = jax.vmap(lambda e: inverse_sqrt(apply, e, k))(eps)
                 change = jnp.max(jnp.linalg.norm(steps_ - early, axis=1)
                                  / jnp.maximum(jnp.linalg.norm(steps_, axis=1), 1e-300))
+                if k == layout.dimension:  # the Krylov space is the whole space: exact
+                    change = jnp.where(jnp.isfinite(change), 0.0, change)
                 return jax.vmap(lambda dz: to_sites(z + dz, data))(steps_), change
 
             def covariance(z, columns, tol, data):

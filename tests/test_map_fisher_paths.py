@@ -1,0 +1,79 @@
+"""MAPFisherModel's two paths: the dense Hessian and the matrix-free one (Lanczos draws,
+conjugate-gradient covariances), on a linear-Gaussian pedigree whose posterior is exact."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bayesgraph.core import Graph, Variable
+from bayesgraph.core.model import MAPFisherModel
+from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_grouping import pedigree  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:all data for .* are NaN:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def fits():
+    ped, persons, data = pedigree(30, seed=2)
+    dense = MAPFisherModel(ped, data=data, seed=0).solve()
+    free = MAPFisherModel(ped, data=data, seed=0, max_dense_dimension=10).solve()
+    return persons, dense, free
+
+
+def test_the_path_depends_on_the_dimension(fits):
+    _, dense, free = fits
+    assert dense.dense and not free.dense and free.dimension > 10
+
+
+def test_matrix_free_means_and_covariances_are_exact(fits):
+    persons, dense, free = fits
+    factors = [p.genetic_factor for p in persons]
+    np.testing.assert_allclose(np.ravel(free.get_means(factors)),
+                               np.ravel(dense.get_means(factors)), rtol=1e-10)
+    some = factors[-6:] + [persons[1].height]
+    np.testing.assert_allclose(free.get_covariance(some), dense.get_covariance(some),
+                               rtol=1e-7, atol=1e-9)
+
+
+def test_matrix_free_draws_follow_the_laplace_gaussian(fits):
+    persons, dense, free = fits
+    some = [p.genetic_factor for p in persons[-4:]] + [persons[1].height]
+    n = 4000
+    draws = np.stack([np.ravel(x) for x in free.get_samples(some, n_samples=n)], axis=0)
+    draws = draws.reshape(len(some), n).T
+    exact_mean = np.ravel(dense.get_means(some))
+    exact_cov = dense.get_covariance(some)
+    sd = np.sqrt(np.diag(exact_cov))
+    assert np.all(np.abs(draws.mean(axis=0) - exact_mean) < 5 * sd / np.sqrt(n))
+    # sample variances: relative standard error sqrt(2 / n)
+    variances = np.ravel(free.get_variances(some, n_samples=n))
+    assert np.all(np.abs(variances / np.diag(exact_cov) - 1) < 5 * np.sqrt(2 / n))
+    correlation = np.corrcoef(draws.T)
+    exact_correlation = exact_cov / np.outer(sd, sd)
+    assert np.all(np.abs(correlation - exact_correlation) < 5 / np.sqrt(n))
+
+
+def test_matrix_free_path_reports_a_flat_direction():
+    with Graph("flat") as flat:
+        q = Variable("q", distribution="NoDistribution")
+        Variable("r", mean=q, variance=1.0)
+        Variable("free_floating", distribution="NoDistribution")
+    model = MAPFisherModel(flat, data={flat.r: [1.0]}, max_dense_dimension=0, seed=0)
+    model.solve()
+    with pytest.raises(ConvergenceError, match="not positive definite"):
+        model.get_samples(flat.q, n_samples=3)
+
+
+def test_too_few_lanczos_steps_warn():
+    ped, persons, data = pedigree(30, seed=2)
+    model = MAPFisherModel(ped, data=data, seed=0, max_dense_dimension=10,
+                           lanczos_steps=3).solve()
+    with pytest.warns(ConvergenceWarning, match="lanczos_steps"):
+        model.get_samples(persons[-1].genetic_factor, n_samples=2)
