@@ -772,9 +772,23 @@ def _getitem(expr, args, kwargs, b):
 
 def _matmul(expr, args, kwargs, b):
     (x, y), (nx, ny) = args, expr.args
-    if expr.op == "dot" and not (len(ny.shape) == 1 or max(len(nx.shape),
-                                                              len(ny.shape)) <= 2):
-        return None  # numpy's dot for N-d operands is not matmul
+    if len(nx.shape) > 2 or len(ny.shape) > 2:
+        if expr.op == "dot" and len(ny.shape) != 1:
+            return None  # numpy's dot for N-d operands is not matmul
+        return _broadcast_matmul(expr, x, y, b)
+    # one contraction with named axes: leading axes an operand lacks are simply absent, so
+    # XLA sees a matrix-vector product, not a batch of tiny matrix products
+    lead = "mn"[:b] if expr.batched else "n"[:b]
+    own_x = ("m" if nx.batched else "") + ("n" if nx.dynamic else "")
+    own_y = ("m" if ny.batched else "") + ("n" if ny.dynamic else "")
+    sub_x = own_x + ("ik" if len(nx.shape) == 2 else "k")
+    sub_y = own_y + ("kj" if len(ny.shape) == 2 else "k")
+    out = lead + ("i" if len(nx.shape) == 2 else "") + ("j" if len(ny.shape) == 2 else "")
+    return jnp.einsum(f"{sub_x},{sub_y}->{out}", x, y)
+
+
+def _broadcast_matmul(expr, x, y, b):
+    nx, ny = expr.args
     x_vec, y_vec = len(nx.shape) == 1, len(ny.shape) == 1
     rank = max(len(nx.shape) + x_vec, len(ny.shape) + y_vec)
     x = _lift(x, nx, expr.batched, expr.dynamic, len(nx.shape))
