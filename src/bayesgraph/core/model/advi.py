@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Mapping
@@ -41,7 +42,8 @@ from numpyro.infer.autoguide import (
     AutoMultivariateNormal,
     AutoNormal,
 )
-from numpyro.infer.initialization import init_to_value
+from numpyro.infer.initialization import init_to_uniform
+from numpyro.infer.svi import SVIState
 from numpyro.optim import optax_to_numpyro
 
 from bayesgraph.core.model._common import loss_settled, override, show_progress, site_values
@@ -131,57 +133,85 @@ class ADVIModel(ModelBase):
         self.rank = None
         if guide == "low-rank":
             self.rank = int(rank) if rank is not None else max(1, math.isqrt(self.dimension))
+        options = (self.guide_name, self.rank, self.num_steps, self.learning_rate,
+                   self.num_particles, self._average_from)
+        self._fns = self._functions(functools.partial(ADVIModel._make, program, options),
+                                    options)
         with self._precision():
             overrides = {k: (jnp.asarray(p), jnp.asarray(v))
                          for k, (p, v) in site_values(self, initial_values).items()}
-            start = override(program.central_latents(self._data), overrides)
-        init = init_to_value(values=start)
-        if guide == "mean-field":
-            self.guide = AutoNormal(program.model, init_loc_fn=init)
-        elif guide == "full-rank":
-            self.guide = AutoMultivariateNormal(program.model, init_loc_fn=init)
+            self._start = self._fns["start"](overrides, self._data)
+        self.guide = self._fns["guide"]
+        self.params: dict[str, Any] | None = None
+
+    @staticmethod
+    def _make(program: Any, options: tuple[Any, ...]) -> dict[str, Any]:
+        """Guide, SVI and the jitted fit and draws, from the program and options only.
+
+        The starting point is an argument of the jitted ``init`` (it replaces the guide's
+        location parameters after ``svi.init``), so one compiled fit serves every model with
+        the same fingerprint, whatever its data.
+        """
+        guide_name, rank, num_steps, learning_rate, num_particles, average_from = options
+        if guide_name == "mean-field":
+            guide = AutoNormal(program.model, init_loc_fn=init_to_uniform)
+        elif guide_name == "full-rank":
+            guide = AutoMultivariateNormal(program.model, init_loc_fn=init_to_uniform)
         else:
-            self.guide = AutoLowRankMultivariateNormal(program.model, init_loc_fn=init,
-                                                       rank=self.rank)
-        schedule = optax.exponential_decay(self.learning_rate, self.num_steps, 0.1)
-        self._svi = SVI(program.model, self.guide, optax_to_numpyro(optax.adam(schedule)),
-                        Trace_ELBO(num_particles=self.num_particles))
-        svi = self._svi
+            guide = AutoLowRankMultivariateNormal(program.model, init_loc_fn=init_to_uniform,
+                                                  rank=rank)
+        schedule = optax.exponential_decay(learning_rate, num_steps, 0.1)
+        svi = SVI(program.model, guide, optax_to_numpyro(optax.adam(schedule)),
+                  Trace_ELBO(num_particles=num_particles))
 
         def run(carry, data, length):
             def step(carry, _):
                 state, total, count = carry
                 state, loss = svi.update(state, data)
                 i = state.optim_state[0]  # steps done so far
-                keep = (i > self._average_from).astype(count.dtype)
+                keep = (i > average_from).astype(count.dtype)
                 params = svi.get_params(state)
                 total = jax.tree.map(lambda t, p: t + keep * p, total, params)
                 return (state, total, count + keep), loss
 
             return jax.lax.scan(step, carry, None, length=length)
 
-        def init(key, data):
+        def init(key, start, data):
             state = svi.init(key, data)
+            params = dict(svi.optim.get_params(state.optim_state))
+            if isinstance(guide, AutoNormal):
+                for name, value in start.items():
+                    params[f"{name}_{guide.prefix}_loc"] = value
+            else:  # one flat location vector, in the guide's order of the sites
+                params[f"{guide.prefix}_loc"] = jnp.concatenate(
+                    [jnp.reshape(start[name], (-1,)) for name in guide._init_locs])
+            state = SVIState(svi.optim.init(params), state.mutable_state, state.rng_key)
             zeros = jax.tree.map(jnp.zeros_like, svi.get_params(state))
             return state, zeros, jnp.zeros((), zeros[next(iter(zeros))].dtype)
 
-        self._run = jax.jit(run, static_argnums=2)
-        # svi.init traced under jit: eagerly it costs seconds of op-by-op dispatch
-        self._init = jax.jit(init)
-        self._fit = jax.jit(lambda key, data, length: run(init(key, data), data, length),
-                            static_argnums=2)
         latent_names = [site.name for site in program.latent_sites]
-        guide_obj = self.guide
+
+        def start(overrides, data):
+            """The unconstrained start: the central values, and the user's where given."""
+            return program.unconstrain(override(program.central_latents(data), overrides), data)
 
         def draw(params, keys, data):
             def one(key):
-                latents = guide_obj.sample_posterior(key, params, data)
+                latents = guide.sample_posterior(key, params, data)
                 return {n: latents[n] for n in latent_names}
 
             return jax.vmap(one)(keys)
 
-        self._draw_fn = jax.jit(draw)
-        self.params: dict[str, Any] | None = None
+        return {
+            "guide": guide,
+            "run": jax.jit(run, static_argnums=2),
+            # svi.init traced under jit: eagerly it costs seconds of op-by-op dispatch
+            "init": jax.jit(init),
+            "fit": jax.jit(lambda key, start, data, length: run(init(key, start, data), data,
+                                                                length), static_argnums=3),
+            "draw": jax.jit(draw),
+            "start": jax.jit(start),
+        }
 
     def solve(self) -> ADVIModel:
         """Run the optimisation; warn (ConvergenceWarning) if the loss has not settled.
@@ -200,9 +230,9 @@ class ADVIModel(ModelBase):
         with self._precision():
             key = self._next_key()
             if show_progress(self.progress_bar):
-                state, losses = self._run_with_bar(self._init(key, self._data))
+                state, losses = self._run_with_bar(self._fns["init"](key, self._start, self._data))
             else:
-                state, losses = self._fit(key, self._data, self.num_steps)
+                state, losses = self._fns["fit"](key, self._start, self._data, self.num_steps)
                 losses = np.asarray(losses)
             _, total, count = state
             self.params = jax.tree.map(lambda t: t / count, total)
@@ -220,7 +250,7 @@ class ADVIModel(ModelBase):
             done = 0
             while done < self.num_steps:
                 length = min(chunk, self.num_steps - done)
-                state, part = self._run(state, self._data, length)
+                state, part = self._fns["run"](state, self._data, length)
                 part = np.asarray(part)
                 losses.append(part)
                 done += length
@@ -251,5 +281,5 @@ class ADVIModel(ModelBase):
             if self.dimension == 0:
                 return {}
             keys = jax.random.split(key, n_samples)
-            draws = self._draw_fn(self.params, keys, self._data)
+            draws = self._fns["draw"](self.params, keys, self._data)
             return {k: np.asarray(v) for k, v in draws.items()}
