@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import optax
 import optax.tree_utils as otu
+from jax.scipy.sparse.linalg import cg
 
 #: iterations without a change of the objective (at machine precision) before giving up
 _STALL_PATIENCE = 30
@@ -103,6 +104,57 @@ def _adam(f: Callable, max_iterations: int, tolerance: float, learning_rate: flo
         return OptimResult(z, value, otu.tree_norm(grad), i, jnp.asarray(False))
 
     return run
+
+
+#: a final gradient above this fraction of the tolerance earns a Newton step (see polish)
+_POLISH_MARGIN = 1e-3
+#: conjugate-gradient iterations of that Newton step, at most
+_POLISH_CG_ITERATIONS = 200
+
+
+def polish(f: Callable, result: OptimResult, data: Any, tolerance: float) -> OptimResult:
+    """One Newton step ``z - H^{-1} g`` (conjugate gradients on Hessian-vector products) when
+    the minimiser met its tolerance (or stalled) only just; kept only if it lowers the
+    gradient norm without raising the objective. A run stopped by ``max_iterations`` is left
+    as it is (and warned about by the caller).
+
+    The stopping rule ``|g| <= tolerance * max(1, |f|)`` is relative to the objective, which
+    grows with the number of terms: with ten thousand terms L-BFGS stops about 1e-6 posterior
+    standard deviations from the mode, where ``f`` can no longer resolve the progress. One
+    Newton step brings a quadratic objective to its minimum to rounding. A fast finish (the
+    final gradient far below the tolerance, as L-BFGS gives on small problems) needs none.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> with jax.enable_x64(True):
+    ...     f = lambda z, d: 0.5 * jnp.sum(d * z ** 2)
+    ...     rough = OptimResult(jnp.array([1e-3, -2e-3]), f(jnp.array([1e-3, -2e-3]),
+    ...                         jnp.array([1.0, 3.0])), jnp.asarray(5e-3), 5, False)
+    ...     polished = polish(f, rough, jnp.array([1.0, 3.0]), 1e-2)
+    >>> float(jnp.max(jnp.abs(polished.z))) < 1e-12
+    True
+    """
+    grad = jax.grad(f)
+    met = tolerance * jnp.maximum(1.0, jnp.abs(result.value))
+
+    def newton(result: OptimResult) -> OptimResult:
+        z = result.z
+        g = grad(z, data)
+        hvp = lambda v: jax.jvp(lambda x: grad(x, data), (z,), (v,))[1]  # noqa: E731
+        step = cg(hvp, -g, tol=1e-12, maxiter=min(z.size, _POLISH_CG_ITERATIONS))[0]
+        value, g_new = jax.value_and_grad(f)(z + step, data)
+        norm = otu.tree_norm(g_new)
+        better = (jnp.isfinite(value) & jnp.all(jnp.isfinite(g_new))
+                  & (norm < otu.tree_norm(g))
+                  & (value <= result.value + 1e-12 * jnp.maximum(1.0, jnp.abs(result.value))))
+        return jax.tree.map(lambda new, old: jnp.where(better, new, old),
+                            OptimResult(z + step, value, norm, result.iterations,
+                                        result.stalled), result)
+
+    converged = (result.grad_norm <= met) | result.stalled  # not stopped by max_iterations
+    needed = jnp.isfinite(result.value) & converged & (result.grad_norm > _POLISH_MARGIN * met)
+    return jax.lax.cond(needed, newton, lambda r: r, result)
 
 
 SOLVERS = ("L-BFGS", "Adam")

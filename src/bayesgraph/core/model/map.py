@@ -31,7 +31,7 @@ import numpy as np
 
 from bayesgraph.core.model._common import override, site_values
 from bayesgraph.core.model._layout import Layout
-from bayesgraph.core.model._optimize import SOLVERS, OptimResult, make_solver
+from bayesgraph.core.model._optimize import SOLVERS, OptimResult, make_solver, polish
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
@@ -126,7 +126,7 @@ class MAPModel(ModelBase):
             start = override(program.central_latents(data), overrides)
             z0 = ravel(program.unconstrain(start, data)) + noise
             if z0.size:
-                result = minimise(z0, data)
+                result = polish(objective, minimise(z0, data), data, options[2])
             else:  # everything is observed: nothing to optimise
                 zero = jnp.zeros((), z0.dtype)
                 result = OptimResult(z0, zero, zero, jnp.zeros((), int), jnp.zeros((), bool))
