@@ -55,6 +55,8 @@ jax.config.update("jax_enable_x64", True)
 # or JAX_COMPILATION_CACHE_DIR) would turn every repetition after the first into a cache hit.
 # It is off unless --cache warm asks for it (then for both JAX contenders).
 PERSISTENT_CACHE = jax.config.jax_compilation_cache_dir
+#: --cache reuse: keep bayesgraph's in-process cache of programs between its runs
+REUSE_IN_PROCESS = False
 jax.config.update("jax_enable_compilation_cache", False)
 
 import numpyro  # noqa: E402
@@ -65,6 +67,7 @@ from numpyro.infer.util import log_density  # noqa: E402
 
 from bayesgraph.core import Graph, StaticVariable, Variable  # noqa: E402
 from bayesgraph.core.model import MAPFisherModel, MAPModel  # noqa: E402
+from bayesgraph.core.model._compilation_cache import clear_caches  # noqa: E402
 
 try:
     with warnings.catch_warnings():
@@ -105,7 +108,12 @@ def run_bayesgraph(x_data, y_data, kind):
 
     bayesgraph binds the names of new variables (x, a, b, y) in the calling frame, as Halerium
     does; the data arrays are therefore called ``x_data`` and ``y_data``.
+    Unless ``--cache reuse``, bayesgraph's in-process cache of compiled programs (keyed by the
+    model's fingerprint) is emptied first, so that every run traces and compiles its program
+    as the expert's does.
     """
+    if not REUSE_IN_PROCESS:
+        clear_caches()
     t0 = time.perf_counter()
     with Graph("lr") as lr:
         x = Variable("x", mean=0, variance=9)
@@ -314,11 +322,15 @@ def main(argv=None):
     parser.add_argument("--no-pymc", action="store_true", help="leave PyMC out")
     parser.add_argument("--rtol", type=float, default=1e-8,
                         help="relative tolerance of bayesgraph against the closed form")
-    parser.add_argument("--cache", choices=("cold", "warm"), default="cold",
+    parser.add_argument("--cache", choices=("cold", "warm", "reuse"), default="cold",
                         help="cold: every run compiles (default); warm: JAX's persistent "
                              "compilation cache is on for both JAX contenders (bayesgraph's "
-                             "default), filled by the untimed first run, as PyMC's C cache is")
+                             "default), filled by the untimed first run, as PyMC's C cache is; "
+                             "reuse: cold, but bayesgraph keeps its in-process cache of "
+                             "programs (a second model of the same structure in one process)")
     args = parser.parse_args(argv)
+    global REUSE_IN_PROCESS
+    REUSE_IN_PROCESS = args.cache == "reuse"
     if args.cache == "warm":
         import tempfile
 

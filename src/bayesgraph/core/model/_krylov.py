@@ -2,13 +2,15 @@
 
 Used by MAPFisherModel when the Hessian is too large to form (its matrix-free path):
 
-* :func:`inverse_sqrt` gives ``H^{-1/2} b`` by the Lanczos method, so that for
-  ``b ~ N(0, I)`` the result is a draw of ``N(0, H^{-1})``. Two passes: the first builds the
-  tridiagonal matrix ``T_k`` of ``k`` Lanczos steps, the second regenerates the Lanczos
-  vectors and sums ``V_k f(T_k) e_1 |b|``, so memory stays ``O(d)`` per right-hand side.
-  The error falls geometrically with ``k`` (at a rate set by the condition number of ``H``);
-  the result of ``k - max(1, k // 4)`` steps is returned too, so that the caller can check that
-  the answer has settled.
+* ``H^{-1/2} b`` by the Lanczos method, so that for ``b ~ N(0, I)`` the result is a draw of
+  ``N(0, H^{-1})``, in three steps: :func:`tridiagonal` (``k`` Lanczos steps give the
+  tridiagonal ``T_k``; traced), :func:`coefficients` (``f(T_k) e_1`` with ``f(t) = t^{-1/2}``,
+  by numpy's ``eigh`` on the host: two batched LAPACK ``eigh`` calls inside one XLA program
+  deadlocked the CPU runtime of jax 0.10 after a few dozen calls) and :func:`combine` (the
+  Lanczos vectors regenerated and summed, so memory stays ``O(d)`` per right-hand side;
+  traced). The error falls geometrically with ``k`` (at a rate set by the condition number
+  of ``H``); the result of ``k - max(1, k // 4)`` steps comes too, so that the caller can
+  check that the answer has settled.
 * :func:`solve` gives ``H^{-1} b`` by conjugate gradients.
 
 Examples
@@ -16,11 +18,14 @@ Examples
 >>> import jax, jax.numpy as jnp, numpy as np
 >>> with jax.enable_x64(True):
 ...     H = jnp.array([[4.0, 1.0], [1.0, 3.0]])
-...     x, earlier = inverse_sqrt(lambda v: H @ v, jnp.array([1.0, 0.0]), 2)
+...     b = jnp.array([1.0, 0.0])
+...     alphas, betas, norm = tridiagonal(lambda v: H @ v, b, 2)
+...     coef, early, smallest = coefficients(np.asarray(alphas), np.asarray(betas))
+...     x, _ = combine(lambda v: H @ v, b, alphas, betas, coef, early, norm)
 ...     w, v = jnp.linalg.eigh(H)
-...     exact = v @ ((v.T @ jnp.array([1.0, 0.0])) / jnp.sqrt(w))
->>> bool(np.allclose(np.asarray(x), np.asarray(exact)))
-True
+...     exact = v @ ((v.T @ b) / jnp.sqrt(w))
+>>> bool(np.allclose(np.asarray(x), np.asarray(exact))), smallest > 0
+(True, True)
 """
 
 from __future__ import annotations
@@ -30,11 +35,20 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy.sparse.linalg import cg
 
 
-def _tridiagonal(apply: Callable[[Any], Any], b: Any, k: int) -> tuple[Any, Any, Any]:
-    """Lanczos coefficients ``alpha (k,)``, ``beta (k,)`` (``beta[j]`` couples j and j+1)."""
+def tridiagonal(apply: Callable[[Any], Any], b: Any, k: int) -> tuple[Any, Any, Any]:
+    """Lanczos coefficients ``alpha (k,)``, ``beta (k,)`` (``beta[j]`` couples j and j+1), |b|.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> a, _, n = tridiagonal(lambda v: 2.0 * v, jnp.array([3.0, 4.0]), 1)
+    >>> float(a[0]), float(n)
+    (2.0, 5.0)
+    """
     norm = jnp.linalg.norm(b)
     q = b / jnp.where(norm > 0, norm, 1.0)
 
@@ -52,25 +66,46 @@ def _tridiagonal(apply: Callable[[Any], Any], b: Any, k: int) -> tuple[Any, Any,
     return alphas, betas, norm
 
 
-def _coefficients(alphas: Any, betas: Any, k: int) -> tuple[Any, Any]:
-    """``f(T_k) e_1`` with ``f(t) = t^{-1/2}``, and the smallest Ritz value."""
-    a, bt = alphas[:k], betas[:k - 1]
-    t = jnp.diag(a) + jnp.diag(bt, 1) + jnp.diag(bt, -1)
-    evals, evecs = jnp.linalg.eigh(t)
-    safe = jnp.where(evals > 0, evals, jnp.nan)
-    return evecs @ (evecs[0] / jnp.sqrt(safe)), jnp.min(evals)
+def _inverse_sqrt_e1(alphas: np.ndarray, betas: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    t = np.diag(alphas[:k]) + np.diag(betas[:k - 1], 1) + np.diag(betas[:k - 1], -1)
+    evals, evecs = np.linalg.eigh(t)
+    with np.errstate(invalid="ignore"):
+        scaled = evecs[0] / np.sqrt(np.where(evals > 0, evals, np.nan))
+    return evecs @ scaled, float(evals.min())
 
 
-def inverse_sqrt(apply: Callable[[Any], Any], b: Any, k: int) -> tuple[Any, Any]:
-    """``H^{-1/2} b`` after ``k`` Lanczos steps, and after ``k - max(1, k // 4)`` (a check).
+def coefficients(alphas: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``f(T_k) e_1`` and ``f(T_j) e_1`` (zero-padded, ``j = k - max(1, k // 4)``), and the
+    smallest Ritz value; leading axes of ``alphas``/``betas`` are batch axes (numpy).
 
-    A non-positive Ritz value (``H`` not positive definite) gives NaN.
+    A non-positive Ritz value (``H`` not positive definite) gives NaN coefficients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> coef, early, smallest = coefficients(np.array([4.0]), np.array([0.0]))
+    >>> coef.tolist(), smallest
+    ([0.5], 4.0)
     """
-    alphas, betas, norm = _tridiagonal(apply, b, k)
+    alphas, betas = np.asarray(alphas, np.float64), np.asarray(betas, np.float64)
+    k = alphas.shape[-1]
     k_early = max(1, k - max(1, k // 4))
-    coef, smallest = _coefficients(alphas, betas, k)
-    coef_early, _ = _coefficients(alphas, betas, k_early)
-    coef_early = jnp.concatenate([coef_early, jnp.zeros(k - k_early, b.dtype)])
+    batch = alphas.shape[:-1]
+    flat_a, flat_b = alphas.reshape(-1, k), betas.reshape(-1, k)
+    coef = np.zeros_like(flat_a)
+    early = np.zeros_like(flat_a)
+    smallest = np.inf
+    for i in range(flat_a.shape[0]):
+        coef[i], low = _inverse_sqrt_e1(flat_a[i], flat_b[i], k)
+        early[i, :k_early], _ = _inverse_sqrt_e1(flat_a[i], flat_b[i], k_early)
+        smallest = min(smallest, low)
+    return coef.reshape(*batch, k), early.reshape(*batch, k), smallest
+
+
+def combine(apply: Callable[[Any], Any], b: Any, alphas: Any, betas: Any, coef: Any,
+            coef_early: Any, norm: Any) -> tuple[Any, Any]:
+    """``|b| V_k c`` for the coefficients ``c`` of :func:`coefficients` (both sets), the
+    Lanczos vectors ``V_k`` regenerated from ``alphas`` and ``betas``."""
     q = b / jnp.where(norm > 0, norm, 1.0)
 
     def step(carry, inputs):
@@ -85,8 +120,7 @@ def inverse_sqrt(apply: Callable[[Any], Any], b: Any, k: int) -> tuple[Any, Any]
     zero = jnp.zeros((), b.dtype)
     init = (q, jnp.zeros_like(b), zero, jnp.zeros_like(b), jnp.zeros_like(b))
     (_, _, _, acc, acc_early), _ = jax.lax.scan(step, init, (coef, coef_early, alphas, betas))
-    bad = ~(smallest > 0)
-    return (jnp.where(bad, jnp.nan, norm * acc), norm * acc_early)
+    return norm * acc, norm * acc_early
 
 
 def solve(apply: Callable[[Any], Any], b: Any, tol: float, maxiter: int) -> Any:

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 import optax.tree_utils as otu
 from jax.scipy.sparse.linalg import cg
@@ -106,55 +107,64 @@ def _adam(f: Callable, max_iterations: int, tolerance: float, learning_rate: flo
     return run
 
 
-#: a final gradient above this fraction of the tolerance earns a Newton step (see polish)
+#: a final gradient above this fraction of the tolerance earns a Newton step (needs_polish)
 _POLISH_MARGIN = 1e-3
 #: conjugate-gradient iterations of that Newton step, at most
 _POLISH_CG_ITERATIONS = 200
 
 
-def polish(f: Callable, result: OptimResult, data: Any, tolerance: float) -> OptimResult:
-    """One Newton step ``z - H^{-1} g`` (conjugate gradients on Hessian-vector products) when
-    the minimiser met its tolerance (or stalled) only just; kept only if it lowers the
-    gradient norm without raising the objective. A run stopped by ``max_iterations`` is left
-    as it is (and warned about by the caller).
+def needs_polish(result: OptimResult, tolerance: float) -> bool:
+    """Whether a finished minimisation earns a Newton step (:func:`newton_step`).
 
     The stopping rule ``|g| <= tolerance * max(1, |f|)`` is relative to the objective, which
     grows with the number of terms: with ten thousand terms L-BFGS stops about 1e-6 posterior
-    standard deviations from the mode, where ``f`` can no longer resolve the progress. One
-    Newton step brings a quadratic objective to its minimum to rounding. A fast finish (the
-    final gradient far below the tolerance, as L-BFGS gives on small problems) needs none.
+    standard deviations from the mode, where ``f`` can no longer resolve the progress. A run
+    that met its tolerance (or stalled) with a gradient above a thousandth of it earns the
+    step; a fast finish (the gradient far below the tolerance, as L-BFGS gives on small
+    problems) and a run stopped by ``max_iterations`` (warned about) do not.
+
+    Examples
+    --------
+    >>> needs_polish(OptimResult(None, 10.0, 5e-11, 3, False), 1e-11)
+    True
+    >>> needs_polish(OptimResult(None, 10.0, 1e-14, 3, False), 1e-11)
+    False
+    """
+    value, grad_norm = float(result.value), float(result.grad_norm)
+    if not np.isfinite(value):
+        return False
+    met = tolerance * max(1.0, abs(value))
+    converged = grad_norm <= met or bool(result.stalled)
+    return converged and grad_norm > _POLISH_MARGIN * met
+
+
+def newton_step(f: Callable, result: OptimResult, data: Any) -> OptimResult:
+    """One Newton step ``z - H^{-1} g`` (conjugate gradients on Hessian-vector products, at
+    most ``_POLISH_CG_ITERATIONS``), kept only if it lowers the gradient norm without raising
+    the objective. A quadratic objective reaches its minimum to rounding.
 
     Examples
     --------
     >>> import jax, jax.numpy as jnp
     >>> with jax.enable_x64(True):
     ...     f = lambda z, d: 0.5 * jnp.sum(d * z ** 2)
-    ...     rough = OptimResult(jnp.array([1e-3, -2e-3]), f(jnp.array([1e-3, -2e-3]),
-    ...                         jnp.array([1.0, 3.0])), jnp.asarray(5e-3), 5, False)
-    ...     polished = polish(f, rough, jnp.array([1.0, 3.0]), 1e-2)
+    ...     z = jnp.array([1e-3, -2e-3])
+    ...     rough = OptimResult(z, f(z, jnp.array([1.0, 3.0])), jnp.asarray(5e-3), 5, False)
+    ...     polished = newton_step(f, rough, jnp.array([1.0, 3.0]))
     >>> float(jnp.max(jnp.abs(polished.z))) < 1e-12
     True
     """
     grad = jax.grad(f)
-    met = tolerance * jnp.maximum(1.0, jnp.abs(result.value))
-
-    def newton(result: OptimResult) -> OptimResult:
-        z = result.z
-        g = grad(z, data)
-        hvp = lambda v: jax.jvp(lambda x: grad(x, data), (z,), (v,))[1]  # noqa: E731
-        step = cg(hvp, -g, tol=1e-12, maxiter=min(z.size, _POLISH_CG_ITERATIONS))[0]
-        value, g_new = jax.value_and_grad(f)(z + step, data)
-        norm = otu.tree_norm(g_new)
-        better = (jnp.isfinite(value) & jnp.all(jnp.isfinite(g_new))
-                  & (norm < otu.tree_norm(g))
-                  & (value <= result.value + 1e-12 * jnp.maximum(1.0, jnp.abs(result.value))))
-        return jax.tree.map(lambda new, old: jnp.where(better, new, old),
-                            OptimResult(z + step, value, norm, result.iterations,
-                                        result.stalled), result)
-
-    converged = (result.grad_norm <= met) | result.stalled  # not stopped by max_iterations
-    needed = jnp.isfinite(result.value) & converged & (result.grad_norm > _POLISH_MARGIN * met)
-    return jax.lax.cond(needed, newton, lambda r: r, result)
+    z = result.z
+    g = grad(z, data)
+    hvp = lambda v: jax.jvp(lambda x: grad(x, data), (z,), (v,))[1]  # noqa: E731
+    step = cg(hvp, -g, tol=1e-12, maxiter=min(z.size, _POLISH_CG_ITERATIONS))[0]
+    value, g_new = jax.value_and_grad(f)(z + step, data)
+    norm = otu.tree_norm(g_new)
+    better = (jnp.isfinite(value) & jnp.all(jnp.isfinite(g_new)) & (norm < otu.tree_norm(g))
+              & (value <= result.value + 1e-12 * jnp.maximum(1.0, jnp.abs(result.value))))
+    polished = OptimResult(z + step, value, norm, result.iterations, result.stalled)
+    return jax.tree.map(lambda new, old: jnp.where(better, new, old), polished, result)
 
 
 SOLVERS = ("L-BFGS", "Adam")

@@ -31,7 +31,13 @@ import numpy as np
 
 from bayesgraph.core.model._common import override, site_values
 from bayesgraph.core.model._layout import Layout
-from bayesgraph.core.model._optimize import SOLVERS, OptimResult, make_solver, polish
+from bayesgraph.core.model._optimize import (
+    SOLVERS,
+    OptimResult,
+    make_solver,
+    needs_polish,
+    newton_step,
+)
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
@@ -126,13 +132,18 @@ class MAPModel(ModelBase):
             start = override(program.central_latents(data), overrides)
             z0 = ravel(program.unconstrain(start, data)) + noise
             if z0.size:
-                result = polish(objective, minimise(z0, data), data, options[2])
+                result = minimise(z0, data)
             else:  # everything is observed: nothing to optimise
                 zero = jnp.zeros((), z0.dtype)
                 result = OptimResult(z0, zero, zero, jnp.zeros((), int), jnp.zeros((), bool))
             return result, program.constrain(unravel(result.z), data), extras(result.z, data)
 
-        return {"fit": jax.jit(fit), "objective": objective}
+        def refine(result, data):
+            """A Newton step after the fit (compiled only when a fit needs one)."""
+            result = newton_step(objective, result, data)
+            return result, program.constrain(unravel(result.z), data), extras(result.z, data)
+
+        return {"fit": jax.jit(fit), "refine": jax.jit(refine), "objective": objective}
 
     @staticmethod
     def _extras_fn(objective: Any, **extra: Any) -> Any:
@@ -158,6 +169,8 @@ class MAPModel(ModelBase):
         with self._precision():
             result, sites, extras = self._fns["fit"](jnp.asarray(noise, self._float()),
                                                      self._overrides(), self._data)
+            if self.dimension and needs_polish(result, self.tolerance):
+                result, sites, extras = self._fns["refine"](result, self._data)
             if self.dimension:
                 self._check(result)
             self._z = result.z

@@ -45,7 +45,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from bayesgraph.core.compiler.distributions import facts
-from bayesgraph.core.model._krylov import inverse_sqrt, solve
+from bayesgraph.core.model._krylov import coefficients, combine, solve, tridiagonal
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.scope import NamedObject
@@ -126,14 +126,21 @@ class MAPFisherModel(MAPModel):
                     return to_sites(z + jsl.solve_triangular(chol.T, eps, lower=False), data)
                 return jax.vmap(one)(keys)
         else:
-            def draw(z, eps, data):
+            def lanczos(z, eps, data):
                 apply = hvp(z, data)
-                steps_, early = jax.vmap(lambda e: inverse_sqrt(apply, e, k))(eps)
+                return jax.vmap(lambda e: tridiagonal(apply, e, k))(eps)
+
+            def draw(z, eps, alphas, betas, coef, coef_early, norms, data):
+                apply = hvp(z, data)
+                steps_, early = jax.vmap(lambda *a: combine(apply, *a))(
+                    eps, alphas, betas, coef, coef_early, norms)
                 change = jnp.max(jnp.linalg.norm(steps_ - early, axis=1)
                                  / jnp.maximum(jnp.linalg.norm(steps_, axis=1), 1e-300))
                 if k == layout.dimension:  # the Krylov space is the whole space: exact
-                    change = jnp.where(jnp.isfinite(change), 0.0, change)
+                    change = jnp.zeros_like(change)
                 return jax.vmap(lambda dz: to_sites(z + dz, data))(steps_), change
+
+            fns["lanczos"] = jax.jit(lanczos)
 
             def covariance(z, columns, tol, data):
                 apply = hvp(z, data)
@@ -204,15 +211,19 @@ class MAPFisherModel(MAPModel):
         for start in range(0, n_samples, _CHUNK):
             key, sub = jax.random.split(key)
             eps = jax.random.normal(sub, (_CHUNK, self.dimension), self._z.dtype)
-            sites, change = self._fns["draw"](self._z, eps, self._data)
-            change = float(change)
-            if not np.isfinite(change):
+            alphas, betas, norms = self._fns["lanczos"](self._z, eps, self._data)
+            coef, early, smallest = coefficients(np.asarray(alphas), np.asarray(betas))
+            if not smallest > 0:
                 raise ConvergenceError(
                     "MAPFisherModel: the Hessian at the MAP point is not positive definite "
                     "(the Lanczos method met a non-positive curvature), so the posterior has "
                     "no Gaussian approximation there. A variable with NoDistribution and no "
                     "data, or a mode on a ridge, causes this; give data or a proper prior")
-            worst = max(worst, change)
+            dtype = self._z.dtype
+            sites, change = self._fns["draw"](self._z, eps, alphas, betas,
+                                              jnp.asarray(coef, dtype), jnp.asarray(early, dtype),
+                                              norms, self._data)
+            worst = max(worst, float(change))
             count = min(_CHUNK, n_samples - start)
             pieces.append({k: np.asarray(v)[:count] for k, v in sites.items()})
         if worst > 1e-4:
