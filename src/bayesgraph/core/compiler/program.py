@@ -407,6 +407,13 @@ class Program:
             index = data["arrays"][expr.key]
             return source[index if rows is None else index[rows]]
         assert isinstance(expr, GOp)
+        inner = expr.args[0] if expr.args else None
+        if (expr.op == "sum" and isinstance(inner, GOp) and inner.op == "multiply"
+                and _prefix(expr)):
+            a, c = (self._evaluate(x, env, data, rows) for x in inner.args)
+            result = _sum_of_product(expr, inner, a, c)
+            if result is not None:
+                return result
         args = [self._evaluate(a, env, data, rows) for a in expr.args]
         return _apply(expr, args)
 
@@ -770,21 +777,60 @@ def _getitem(expr, args, kwargs, b):
     return x[(slice(None),) * b + thaw_key(key)]
 
 
+def _labels(node: Any, logical: str) -> str:
+    """Einsum labels of a value: ``M`` (members), ``N`` (examples) if present, then logical."""
+    return ("M" if node.batched else "") + ("N" if node.dynamic else "") + logical
+
+
+def _contract(operands: list[tuple[Any, str]], out: str) -> Any:
+    """``einsum`` of labelled operands into labels ``out``, with every axis of size 1
+    squeezed first (and put back at the end), so that a broadcast member axis of a group of
+    one, or a logical axis of size 1, never becomes a batch dimension of the contraction:
+    XLA then sees the plain matrix-vector product a hand-written program has."""
+    sizes: dict[str, int] = {}
+    squeezed = []
+    for value, labels in operands:
+        keep = [i for i, label in enumerate(labels) if value.shape[i] != 1]
+        for i, label in enumerate(labels):
+            sizes[label] = max(sizes.get(label, 1), value.shape[i])
+        squeezed.append((jnp.reshape(value, [value.shape[i] for i in keep]),
+                         "".join(labels[i] for i in keep)))
+    present = set("".join(labels for _, labels in squeezed))
+    kept = "".join(label for label in out if label in present)
+    spec = ",".join(labels for _, labels in squeezed) + "->" + kept
+    result = jnp.einsum(spec, *[value for value, _ in squeezed])
+    return jnp.reshape(result, [sizes.get(label, 1) for label in out])
+
+
 def _matmul(expr, args, kwargs, b):
     (x, y), (nx, ny) = args, expr.args
     if len(nx.shape) > 2 or len(ny.shape) > 2:
         if expr.op == "dot" and len(ny.shape) != 1:
             return None  # numpy's dot for N-d operands is not matmul
         return _broadcast_matmul(expr, x, y, b)
-    # one contraction with named axes: leading axes an operand lacks are simply absent, so
-    # XLA sees a matrix-vector product, not a batch of tiny matrix products
-    lead = "mn"[:b] if expr.batched else "n"[:b]
-    own_x = ("m" if nx.batched else "") + ("n" if nx.dynamic else "")
-    own_y = ("m" if ny.batched else "") + ("n" if ny.dynamic else "")
-    sub_x = own_x + ("ik" if len(nx.shape) == 2 else "k")
-    sub_y = own_y + ("kj" if len(ny.shape) == 2 else "k")
-    out = lead + ("i" if len(nx.shape) == 2 else "") + ("j" if len(ny.shape) == 2 else "")
-    return jnp.einsum(f"{sub_x},{sub_y}->{out}", x, y)
+    x_logical = "ik" if len(nx.shape) == 2 else "k"
+    y_logical = "kj" if len(ny.shape) == 2 else "k"
+    out = _labels(expr, ("i" if len(nx.shape) == 2 else "") + ("j" if len(ny.shape) == 2
+                                                                 else ""))
+    return _contract([(x, _labels(nx, x_logical)), (y, _labels(ny, y_logical))], out)
+
+
+def _sum_of_product(expr: GOp, product: GOp, a: Any, c: Any) -> Any:
+    """``sum(a * c, axis)`` as one contraction (the ``sum(w * x)`` idiom of a linear
+    predictor costs what ``x @ w`` costs)."""
+    rank = len(product.shape)
+    if rank > 8:
+        return None  # more axes than labels: the plain product and sum
+    letters = "abcdefgh"[:rank]
+    axis = dict(expr.kwargs).get("axis")
+    summed = set(range(rank)) if axis is None else {
+        int(ax) % rank for ax in (axis if isinstance(axis, tuple) else (axis,))}
+    operands = []
+    for value, node in ((a, product.args[0]), (c, product.args[1])):
+        logical = letters[rank - len(node.shape):]
+        operands.append((value, _labels(node, logical)))
+    out = _labels(expr, "".join(letters[i] for i in range(rank) if i not in summed))
+    return _contract(operands, out)
 
 
 def _broadcast_matmul(expr, x, y, b):

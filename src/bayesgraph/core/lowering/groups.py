@@ -379,12 +379,6 @@ def _skeleton(expr: Expr, refs: list[str], consts: list[Const]) -> Any:
     return ("o", expr.op, _canonical(expr.kwargs), expr.shape, expr.dynamic, children)
 
 
-@dataclass
-class _Leaves:
-    refs: list[str]
-    consts: list[Const]
-
-
 def _depths(spec: ModelSpec) -> dict[str, int]:
     depth: dict[str, int] = {}
     for var in spec.variables:  # topological order
@@ -393,23 +387,20 @@ def _depths(spec: ModelSpec) -> dict[str, int]:
 
 
 def _partition(spec: ModelSpec, grouping: bool, split: set[str], depth: dict[str, int]
-               ) -> tuple[list[list[str]], dict[str, tuple[Any, ...]], dict[str, _Leaves]]:
-    keys: dict[str, tuple[Any, ...]] = {}
-    leaves: dict[str, _Leaves] = {}
+               ) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """Variables by kind (in topological order), and each variable's references."""
+    refs: dict[str, list[str]] = {}
     classes: dict[Any, list[str]] = {}
     for var in spec.variables:
-        refs: list[str] = []
-        consts: list[Const] = []
-        skeleton = tuple((k, _skeleton(e, refs, consts)) for k, e in var.params)
+        refs[var.name] = []
+        skeleton = tuple((k, _skeleton(e, refs[var.name], [])) for k, e in var.params)
         key: tuple[Any, ...] = (var.dynamic, var.shape, var.dtype, var.distribution, skeleton)
         if not grouping:
             key = (var.name,)
         elif var.name in split:
             key = key + (("depth", depth[var.name]),)
-        keys[var.name] = key
-        leaves[var.name] = _Leaves(refs, consts)
         classes.setdefault(key, []).append(var.name)
-    return list(classes.values()), keys, leaves
+    return list(classes.values()), refs
 
 
 def _strongly_connected(n: int, edges: list[set[int]]) -> list[list[int]]:
@@ -503,12 +494,12 @@ def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
     depth = _depths(spec)
     split: set[str] = set()
     while True:
-        classes, _, leaves = _partition(spec, grouping, split, depth)
+        classes, refs = _partition(spec, grouping, split, depth)
         group_of = {name: i for i, members in enumerate(classes) for name in members}
         edges = [set() for _ in classes]
         for i, members in enumerate(classes):
             for name in members:
-                edges[i].update(group_of[r] for r in leaves[name].refs)
+                edges[i].update(group_of[r] for r in refs[name])
         components = _strongly_connected(len(classes), edges)
         to_split = set()
         for component in components:
@@ -518,12 +509,12 @@ def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
         if not to_split - split:
             break
         split |= to_split
-    return _assemble(spec, classes, group_of, leaves, edges,
+    return _assemble(spec, classes, group_of, edges,
                      components)
 
 
 def _assemble(spec: ModelSpec, classes: list[list[str]],
-              group_of: dict[str, int], leaves: dict[str, _Leaves], edges: list[set[int]],
+              group_of: dict[str, int], edges: list[set[int]],
               components: list[list[int]]) -> GroupedSpec:
     # order: components in topological order; inside a component by first member
     position = {v.name: i for i, v in enumerate(spec.variables)}
@@ -566,8 +557,8 @@ def _assemble(spec: ModelSpec, classes: list[list[str]],
         name = first.name if len(members) == 1 else f"{first.name}+{len(members) - 1}"
         params = []
         for p, (key, expr) in enumerate(first.params):
-            builder = _ExprBuilder(g, f"{name}/{key}", members, spec, leaves, group_of,
-                                   member_index, [len(c) for c in classes], arrays, p)
+            builder = _ExprBuilder(f"{name}/{key}", members, spec, group_of, member_index,
+                                   [len(c) for c in classes], arrays, p)
             params.append((key, builder.build(expr)))
         roles = {spec.variable(m).role for m in members}
         role: Role = roles.pop() if len(roles) == 1 and "partial" not in roles else "partial"
@@ -622,11 +613,10 @@ def _levels(block: Block, groups: list[GroupSpec], spec: ModelSpec,
 class _ExprBuilder:
     """Builds one parameter's grouped expression from the members' per-variable trees."""
 
-    def __init__(self, g: int, prefix: str, members: list[str], spec: ModelSpec,
-                 leaves: dict[str, _Leaves], group_of: dict[str, int],
-                 member_index: dict[str, int], sizes: list[int],
+    def __init__(self, prefix: str, members: list[str], spec: ModelSpec,
+                 group_of: dict[str, int], member_index: dict[str, int], sizes: list[int],
                  arrays: dict[str, np.ndarray], param: int) -> None:
-        self.g, self.prefix, self.members, self.sizes = g, prefix, members, sizes
+        self.prefix, self.members, self.sizes = prefix, members, sizes
         self.group_of, self.member_index, self.arrays = group_of, member_index, arrays
         # the leaves of this parameter only, per member, in skeleton order
         self.refs: list[list[str]] = []

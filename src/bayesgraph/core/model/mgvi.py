@@ -88,6 +88,12 @@ from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
 
 _HUTCHINSON_PROBES = 8
+#: keys of Dirac groups among site names (a global name never starts with '/')
+_DIRAC = "/dirac/"
+
+
+def _dirac_key(group: int) -> str:
+    return f"{_DIRAC}{group}"
 
 
 class MGVIModel(ModelBase):
@@ -217,7 +223,8 @@ class MGVIModel(ModelBase):
         def values(xi, data):
             """The unobserved values: latent sites, and Dirac groups (keyed by index)."""
             env = run(xi, data)[0]
-            return {**program.sites_of(env, data), **{str(g): env[g] for g in deterministic}}
+            return {**program.sites_of(env, data),
+                    **{_dirac_key(g): env[g] for g in deterministic}}
 
         def sites(xi, data):
             return program.sites_of(run(xi, data)[0], data)
@@ -371,7 +378,7 @@ class MGVIModel(ModelBase):
                                                                      self._data)
             else:
                 env = self.program.values_at({}, self._data)
-                x0 = {str(g.index): env[g.index] for g in self.grouped.groups
+                x0 = {_dirac_key(g.index): env[g.index] for g in self.grouped.groups
                       if g.deterministic and g.role != "observed"}
                 metric_ok = True
                 variances = {k: jnp.zeros(jnp.shape(v)) for k, v in x0.items()}
@@ -448,14 +455,15 @@ class MGVIModel(ModelBase):
         """The key of ``name``'s values in the final state: its site, or its Dirac group."""
         group, _ = self.program.locate(name)
         if group.deterministic:
-            return str(group.index)
+            return _dirac_key(group.index)
         return group.site or ""
 
     def _fields(self, field: dict[str, np.ndarray], names: list[str], fill: float | None
                 ) -> dict[str, np.ndarray]:
         """Per-variable arrays from per-site/per-group ones (means or variances)."""
-        sites = {k: v[None] for k, v in field.items() if not k.isdigit()}
-        deterministic = {int(k): v[None] for k, v in field.items() if k.isdigit()}
+        sites = {k: v[None] for k, v in field.items() if not k.startswith(_DIRAC)}
+        deterministic = {int(k[len(_DIRAC):]): v[None] for k, v in field.items()
+                         if k.startswith(_DIRAC)}
         values = self._values(sites, names, 1, deterministic=deterministic, observed_fill=fill)
         return {k: v[0].astype(np.float64) for k, v in values.items()}
 
