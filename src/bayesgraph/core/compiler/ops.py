@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import jax.numpy as jnp
+from jax.scipy.linalg import solve_triangular as _solve_triangular
 
-from bayesgraph.core.operator.operators import thaw_key
+from bayesgraph.core.operator.operators import fill_key, thaw_key
 
 
 def getitem(x: Any, key: Any) -> Any:
@@ -29,3 +30,33 @@ def concatenate(*xs: Any, axis: int = 0) -> Any:
 def stack(*xs: Any, axis: int = 0) -> Any:
     """``jnp.stack(xs, axis)`` taking the operands as positional arguments."""
     return jnp.stack(xs, axis=axis)
+
+
+def as_index(value: Any) -> Any:
+    """An index operand as integers (data arrive as floats; they were checked to be whole
+    numbers in range when the data were lowered)."""
+    return value if jnp.issubdtype(value.dtype, jnp.integer) else value.astype(jnp.int32)
+
+
+def index(x: Any, *indices: Any, key: Any) -> Any:
+    """``x[key]`` with the ``Operand`` places of ``key`` filled by ``indices``."""
+    return x[fill_key(key, tuple(as_index(jnp.asarray(i)) for i in indices))]
+
+
+def solve_triangular(a: Any, b: Any, *, lower: bool) -> Any:
+    """Solve ``a @ x = b``; a 1-d ``b`` is one vector, otherwise ``(..., N, K)`` matrices;
+    batch axes broadcast."""
+    vector = b.ndim == 1
+    if vector:
+        b = b[:, None]
+    batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = jnp.broadcast_to(a, (*batch, *a.shape[-2:]))
+    b = jnp.broadcast_to(b, (*batch, *b.shape[-2:]))
+    x = _solve_triangular(a, b, lower=lower)
+    return x[..., 0] if vector else x
+
+
+def logdet(x: Any) -> Any:
+    """Log-determinant of symmetric positive-definite matrices (last two axes)."""
+    chol = jnp.linalg.cholesky(x)
+    return 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)

@@ -50,6 +50,8 @@ import numpyro
 from numpyro.distributions import ImproperUniform, biject_to
 
 from bayesgraph.core.compiler import distributions as dtable
+from bayesgraph.core.compiler.ops import as_index
+from bayesgraph.core.compiler.ops import solve_triangular as _solve_triangular
 from bayesgraph.core.lowering.groups import (
     MISSING_SUFFIX,
     GExpr,
@@ -61,7 +63,7 @@ from bayesgraph.core.lowering.groups import (
     PerMember,
     Shared,
 )
-from bayesgraph.core.operator.operators import OPERATOR_TABLE, IndexArray, thaw_key
+from bayesgraph.core.operator.operators import OPERATOR_TABLE, IndexArray, Operand, thaw_key
 
 Data = dict[str, dict[str, Any]]
 
@@ -860,6 +862,72 @@ def _join(expr, args, kwargs, b):
     return join(lifted, axis=axis)
 
 
+def _is_advanced(k: Any) -> bool:
+    return isinstance(k, (Operand, IndexArray, int, np.integer))
+
+
+def _index(expr, args, kwargs, b):
+    """``x[key]`` with index operands (data): one gather over the leading axes too.
+
+    The leading axes of ``x`` are indexed by ``arange`` arrays (or ``0`` where ``x`` has
+    size 1 there), the operands are lifted to ``(M|1, n|1, *ones, *shape)``; numpy's rule
+    puts the broadcast block of the advanced indices first when they are not adjacent, so
+    the block of the per-example result is moved back to where it belongs.
+    """
+    x, *indices = args
+    nx, *nodes = expr.args
+    key = kwargs["key"]
+    if any(k is None or k is Ellipsis for k in key):
+        return None
+    advanced = [i for i, k in enumerate(key) if _is_advanced(k)]
+    shapes = [nodes[k.position - 1].shape if isinstance(k, Operand)
+              else (len(k),) if isinstance(k, IndexArray) else () for k in key
+              if _is_advanced(k)]
+    rank = len(np.broadcast_shapes(*shapes))
+    x = _lift(x, nx, expr.batched, expr.dynamic, len(nx.shape))
+    leading: list[Any] = []
+    for j in range(b):
+        if x.shape[j] == 1:
+            leading.append(0)
+        else:
+            shape = [1] * (b + rank)
+            shape[j] = x.shape[j]
+            leading.append(jnp.reshape(jnp.arange(x.shape[j]), shape))
+    filled = [as_index(_lift(indices[k.position - 1], nodes[k.position - 1], expr.batched,
+                             expr.dynamic, rank)) if isinstance(k, Operand) else thaw_key(k)
+              for k in key]
+    result = x[(*leading, *filled)]
+    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1))
+    if adjacent and advanced[0] > 0:  # per example the block sits after the leading slices
+        block = list(range(b, b + rank))
+        result = jnp.moveaxis(result, block, [a + advanced[0] for a in block])
+    return result
+
+
+def _cumsum(expr, args, kwargs, b):
+    (x,) = args
+    axis = kwargs.get("axis")
+    if axis is None:  # numpy: over the flattened value
+        return jnp.cumsum(jnp.reshape(x, (*x.shape[:b], -1)), axis=b)
+    return jnp.cumsum(x, axis=axis + b if axis >= 0 else axis)
+
+
+def _last_two_axes(expr, args, kwargs, b):
+    """Operators on the last two axes (Cholesky, log-determinant): the leading axes are a
+    batch already."""
+    return _JAX_FUNCTIONS[expr.op](args[0], **kwargs)
+
+
+def _solve(expr, args, kwargs, b):
+    (a, y), (na, ny) = args, expr.args
+    vector = len(ny.shape) == 1
+    batch = max(len(na.shape) - 2, 0 if vector else len(ny.shape) - 2)
+    a = _lift(a, na, expr.batched, expr.dynamic, batch + 2)
+    y = _lift(y, ny, expr.batched, expr.dynamic, batch + (1 if vector else 2))
+    out = _solve_triangular(a, y[..., None] if vector else y, **kwargs)
+    return out[..., 0] if vector else out
+
+
 _STRUCTURAL: dict[str, Callable[..., Any]] = {
     **{op: _reduce for op in ("sum", "mean", "prod", "max", "min", "logsumexp")},
     "softmax": _softmax,
@@ -870,6 +938,11 @@ _STRUCTURAL: dict[str, Callable[..., Any]] = {
     "dot": _matmul,
     "concatenate": _join,
     "stack": _join,
+    "index": _index,
+    "cumsum": _cumsum,
+    "cholesky": _last_two_axes,
+    "logdet": _last_two_axes,
+    "solve_triangular": _solve,
 }
 
 __all__ = ["Program", "LatentSite", "Emitter", "NumpyroEmitter", "SampleEmitter",

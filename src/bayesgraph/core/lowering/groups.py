@@ -72,7 +72,7 @@ import numpy as np
 
 from bayesgraph.core.distribution import DISTRIBUTIONS
 from bayesgraph.core.lowering.spec import Const, Expr, LoweredData, ModelSpec, Op, Ref
-from bayesgraph.core.operator.operators import IndexArray
+from bayesgraph.core.operator.operators import IndexArray, Operand
 
 Role = Literal["latent", "observed", "partial"]
 MISSING_SUFFIX = "/missing"
@@ -367,7 +367,33 @@ def _canonical(value: Any) -> Any:
 
 
 # -- the grouping pass ------------------------------------------------------------------------
-def _skeleton(expr: Expr, refs: list[str], consts: list[Const]) -> Any:
+_INDEXING = ("getitem", "index")
+
+
+def _key_entries(key: Any) -> tuple[Any, ...]:
+    """The entries of an index key (a single entry, an integer array included, is one)."""
+    return key if isinstance(key, tuple) and not isinstance(key, IndexArray) else (key,)
+
+
+def _is_int(k: Any) -> bool:
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+def _key_skeleton(key: Any) -> Any:
+    """An index key with its integers and integer arrays replaced by their kind: which
+    entries a member reads is data, like which variable it reads, so ``x[0]`` and ``x[3]``
+    (``alpha[k]`` of a thousand hierarchical groups) share one group and one piece of code.
+    Keys with ``None`` or ``...`` keep their values (their axes are not positions of ``x``).
+    """
+    entries = _key_entries(key)
+    if any(k is None or k is Ellipsis for k in entries):
+        return _canonical(key)
+    return tuple(("int",) if _is_int(k) else ("array", len(k)) if isinstance(k, IndexArray)
+                 else _canonical(k) for k in entries)
+
+
+def _skeleton(expr: Expr, refs: list[str], consts: list[Const],
+              keys: list[Any] | None = None) -> Any:
     if isinstance(expr, Const):
         consts.append(expr)
         return ("c", expr.shape)
@@ -375,8 +401,15 @@ def _skeleton(expr: Expr, refs: list[str], consts: list[Const]) -> Any:
         refs.append(expr.name)
         return ("r", expr.shape, expr.dynamic)
     assert isinstance(expr, Op)
-    children = tuple(_skeleton(a, refs, consts) for a in expr.args)
-    return ("o", expr.op, _canonical(expr.kwargs), expr.shape, expr.dynamic, children)
+    kwargs = _canonical(expr.kwargs)
+    if expr.op in _INDEXING:
+        key = dict(expr.kwargs)["key"]
+        if keys is not None:
+            keys.append(key)
+        kwargs = tuple((k, _key_skeleton(v) if k == "key" else _canonical(v))
+                       for k, v in expr.kwargs)
+    children = tuple(_skeleton(a, refs, consts, keys) for a in expr.args)
+    return ("o", expr.op, kwargs, expr.shape, expr.dynamic, children)
 
 
 def _depths(spec: ModelSpec) -> dict[str, int]:
@@ -621,14 +654,18 @@ class _ExprBuilder:
         # the leaves of this parameter only, per member, in skeleton order
         self.refs: list[list[str]] = []
         self.consts: list[list[Const]] = []
+        self.keys: list[list[Any]] = []  # index keys, per member, in skeleton order
         for name in members:
             refs: list[str] = []
             consts: list[Const] = []
-            _skeleton(spec.variable(name).params[param][1], refs, consts)
+            keys: list[Any] = []
+            _skeleton(spec.variable(name).params[param][1], refs, consts, keys)
             self.refs.append(refs)
             self.consts.append(consts)
+            self.keys.append(keys)
         self.n_ref = 0
         self.n_const = 0
+        self.n_key = 0
 
     def build(self, expr: Expr) -> GExpr:
         if isinstance(expr, Const):
@@ -661,8 +698,33 @@ class _ExprBuilder:
             self.arrays[key] = index
             return Member(sources, expr.shape, expr.dynamic, "gather", key=key)
         assert isinstance(expr, Op)
+        keys = None
+        if expr.op in _INDEXING:
+            keys = [k[self.n_key] for k in self.keys]
+            self.n_key += 1
         args = tuple(self.build(a) for a in expr.args)
+        if keys is not None and any(_canonical(k) != _canonical(keys[0]) for k in keys[1:]):
+            return self._index_by_member(expr, args, keys)
         return GOp(expr.op, args, expr.kwargs, expr.shape, expr.dynamic)
+
+    def _index_by_member(self, expr: Op, args: tuple[GExpr, ...], keys: list[Any]) -> GOp:
+        """An index whose integers differ between members: those entries become per-member
+        integer operands of the ``index`` operator (normalised to ``0 .. n - 1``)."""
+        j = self.n_key - 1
+        columns = list(zip(*(_key_entries(k) for k in keys)))
+        operands = list(args)
+        key: list[Any] = []
+        for axis, column in enumerate(columns):
+            if all(_canonical(c) == _canonical(column[0]) for c in column[1:]):
+                key.append(column[0])
+                continue
+            dim = expr.args[0].shape[axis]
+            name = f"{self.prefix}/k{j}.{axis}"
+            self.arrays[name] = np.stack([np.asarray(c, dtype=np.int64) % dim for c in column])
+            operands.append(PerMember(name, self.arrays[name].shape[1:]))
+            key.append(Operand(len(operands) - 1))
+        kwargs = tuple((k, tuple(key)) if k == "key" else (k, v) for k, v in expr.kwargs)
+        return GOp("index", tuple(operands), kwargs, expr.shape, expr.dynamic)
 
 
 # -- data ------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ class _ExprLowerer:
     def __init__(self, members: dict[int, VariableBase], root: NamedObject) -> None:
         self.members = members
         self.root = root
+        #: every ``index`` operator met: (owner, parameter, node, lowered operands)
+        self.indices: list[tuple[str, str, Operator, tuple[Expr, ...]]] = []
 
     def lower(self, node: Any, owner: VariableBase, param: str) -> Expr:
         if isinstance(node, VariableBase):
@@ -86,20 +88,111 @@ class _ExprLowerer:
         if isinstance(node, Operator):
             args = tuple(self.lower(a, owner, param) for a in node.args)
             spec = OPERATOR_TABLE[node.op]
-            dummies = [np.ones(a.shape) for a in args]
             try:
-                with np.errstate(all="ignore"):
-                    result = np.asarray(spec.numpy_fn(*dummies, **node.kwargs))
+                if spec.shape_fn is not None:
+                    shape = tuple(spec.shape_fn(*[a.shape for a in args], **node.kwargs))
+                else:
+                    dummies = [np.ones(a.shape) for a in args]
+                    with np.errstate(all="ignore"):
+                        shape = np.asarray(spec.numpy_fn(*dummies, **node.kwargs)).shape
             except Exception as err:
                 shapes = ", ".join(str(a.shape) for a in args)
                 raise ShapeError(
                     f"parameter {param!r} of {owner.global_name!r}: {node.describe()} cannot "
                     f"be computed for operand shapes {shapes} (shapes of one example): {err}"
                 ) from None
-            return Op(node.op, args, tuple(node.kwargs.items()), result.shape,
+            if node.op == "index":
+                self.indices.append((owner.global_name, param, node, args))
+            return Op(node.op, args, tuple(node.kwargs.items()), shape,
                       any(a.dynamic for a in args))
         value = np.asarray(node, dtype=np.float64)
         return Const(value, value.shape)
+
+
+def _describe_node(node: Any) -> str:
+    if isinstance(node, VariableBase):
+        return repr(node.global_name)
+    if isinstance(node, Operator):
+        return node.describe()
+    return np.array2string(np.asarray(node), threshold=6)
+
+
+def _index_values(expr: Expr, node: Any, arrays: dict[str, np.ndarray], where: str
+                  ) -> np.ndarray:
+    """The values of an index operand, computed from the data (``(n_data, *shape)`` when
+    dynamic); an index must be known before inference."""
+    if isinstance(expr, Const):
+        return np.asarray(expr.value)
+    if isinstance(expr, Ref):
+        if expr.name not in arrays:
+            raise DataError(
+                f"{where}: the index {expr.name!r} has no data; an index must be known (which "
+                f"entry is read is data, not a latent integer): give data for {expr.name!r}"
+            )
+        values = arrays[expr.name]
+        if np.isnan(values).any():
+            raise DataError(
+                f"{where}: the index {expr.name!r} has missing (NaN) entries (first at "
+                f"{tuple(np.argwhere(np.isnan(values))[0].tolist())}); an index must be "
+                "known everywhere: give complete data"
+            )
+        return values
+    spec = OPERATOR_TABLE[expr.op]
+    if not spec.elementwise:
+        raise DataError(
+            f"{where}: the index {_describe_node(node)} uses {expr.op!r}; an index must be "
+            "integer variables with data, integer constants, or elementwise expressions of "
+            "them (e.g. group - 1)"
+        )
+    rank = len(expr.shape)
+    values = []
+    for a, child in zip(expr.args, node.args):
+        value = _index_values(a, child, arrays, where)
+        lead = value.shape[:1] if a.dynamic else (1,) if expr.dynamic else ()
+        core = value.shape[len(lead):] if a.dynamic else value.shape
+        values.append(value.reshape((*lead, *([1] * (rank - len(core))), *core)))
+    with np.errstate(all="ignore"):
+        return np.asarray(spec.numpy_fn(*values))
+
+
+def _check_indices(indices: list[tuple[str, str, Operator, tuple[Expr, ...]]],
+                   arrays: dict[str, np.ndarray]) -> None:
+    """Every index read by an ``index`` operator is a known integer in range (backend-free:
+    JAX would clamp an index out of range silently)."""
+    from bayesgraph.core.operator.operators import Operand
+
+    for owner, param, node, args in indices:
+        x, where = args[0], f"parameter {param!r} of {owner!r}"
+        for axis, k in enumerate(node.kwargs["key"]):
+            if not isinstance(k, Operand):
+                continue
+            source = node.args[k.position]
+            values = _index_values(args[k.position], source, arrays, where)
+            dim, name = x.shape[axis], _describe_node(source)
+            indexed = _describe_node(node.args[0])
+            dynamic = args[k.position].dynamic
+            whole = values == np.round(values)
+            if not whole.all():
+                at = tuple(np.argwhere(~whole)[0].tolist())
+                raise DtypeError(
+                    f"{where} indexes {indexed} with {name}, whose values are not all "
+                    f"integers: {float(values[at])} at {_position(at, dynamic)}; an index must be "
+                    "a whole number"
+                )
+            bad = (values < 0) | (values >= dim)
+            if bad.any():
+                at = tuple(np.argwhere(bad)[0].tolist())
+                raise DataError(
+                    f"{where} indexes axis {axis} of {indexed}, which has {dim} entries, with "
+                    f"{name}: its value {int(values[at])} at {_position(at, dynamic)} is out of "
+                    f"range (valid: 0 .. {dim - 1}; {int(bad.sum())} value(s) outside)"
+                )
+
+
+def _position(at: tuple[int, ...], dynamic: bool) -> str:
+    if dynamic:
+        return f"example {at[0]}" + (f", entry {at[1:]}" if len(at) > 1 else "")
+    return f"entry {at}"
 
 
 def _check_parameter_shape(var: VariableBase, param: str, expr: Expr, event_dims: int) -> None:
@@ -354,6 +447,7 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
     order = _topological_order(variables, parents)
 
     n_data, arrays = _normalise_data(data, variables, root, lowered)
+    _check_indices(lowerer.indices, arrays)
     by_name = {v.global_name: v for v in variables}
     values: dict[str, np.ndarray] = {}
     missing: dict[str, np.ndarray] = {}

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from bayesgraph.core.operator.operators import as_node, make
 
 __all__ = [
@@ -26,7 +28,8 @@ __all__ = [
     "arctan", "sinh", "cosh", "tanh", "abs", "sign", "sigmoid", "softplus", "maximum",
     "minimum", "where", "clip", "greater", "less", "power", "pow", "sum", "mean", "prod",
     "max", "min", "logsumexp", "softmax", "matmul", "dot", "reshape", "transpose",
-    "concatenate", "stack",
+    "concatenate", "stack", "cumsum", "cholesky", "solve_triangular", "logdet",
+    "squared_exponential_kernel",
 ]
 
 
@@ -240,3 +243,126 @@ def stack(xs: list, axis: int = 0):
     'stack'
     """
     return make("stack", *[as_node(x) for x in xs], axis=axis)
+
+
+def cumsum(x: Any, axis: int | None = None):
+    """Cumulative sum along ``axis`` of the variable's own shape (numpy's ``cumsum``: with
+    ``axis=None`` over the flattened value). The examples axis is never summed over.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import cumsum
+    >>> cumsum(Variable("x", shape=(3,)), axis=0).kwargs
+    {'axis': 0}
+    """
+    return make("cumsum", as_node(x), axis=axis)
+
+
+def cholesky(x: Any):
+    """Lower-triangular Cholesky factor ``L`` of a symmetric positive-definite matrix
+    (``x = L @ L.T``); over the last two axes, any axes before them are a batch.
+
+    The result is NaN where ``x`` is not positive definite (add a small multiple of the
+    identity to a kernel matrix: ``K + 1e-6 * np.eye(n)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgraph.core import StaticVariable
+    >>> from bayesgraph.core.operator import cholesky
+    >>> s = StaticVariable("s")
+    >>> cholesky(s**2 * np.eye(2)).op
+    'cholesky'
+    """
+    return make("cholesky", as_node(x))
+
+
+def solve_triangular(a: Any, b: Any, *, lower: bool):
+    """Solve ``a @ x = b`` for a triangular ``a`` (``scipy.linalg.solve_triangular``).
+
+    ``lower`` has no default (scipy's default ``lower=False`` silently solves the wrong
+    system with the lower factor of :func:`cholesky`): pass ``lower=True`` for a lower
+    triangular ``a``; only that triangle of ``a`` is read. ``b`` of one axis is a vector
+    ``(N,)``, otherwise ``(..., N, K)`` matrices (numpy 2's ``linalg.solve`` rule); axes
+    before the last two are a batch and broadcast.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import solve_triangular
+    >>> solve_triangular(np.tril(np.ones((2, 2))), Variable("y", shape=(2,)), lower=True).op
+    'solve_triangular'
+    """
+    if not isinstance(lower, (bool, np.bool_)):
+        from bayesgraph.exceptions import DtypeError
+
+        raise DtypeError(f"solve_triangular: lower must be True or False, got {lower!r}")
+    return make("solve_triangular", as_node(a), as_node(b), lower=bool(lower))
+
+
+def logdet(x: Any):
+    """Log-determinant of a symmetric positive-definite matrix, ``2 * sum(log(diag(L)))``
+    with ``L`` its Cholesky factor; over the last two axes (axes before them are a batch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgraph.core import StaticVariable
+    >>> from bayesgraph.core.operator import logdet
+    >>> logdet(StaticVariable("s") ** 2 * np.eye(3)).op
+    'logdet'
+    """
+    return make("logdet", as_node(x))
+
+
+def squared_exponential_kernel(x1: Any, x2: Any, variance: Any = 1.0, lengthscale: Any = 1.0):
+    """The squared-exponential (RBF, exponentiated quadratic) covariance matrix
+
+    ``K[i, j] = variance * exp(-0.5 * sum_d ((x1[i, d] - x2[j, d]) / lengthscale[d]) ** 2)``,
+
+    built from elementwise operators, so it works inside any parameter and its inputs may be
+    variables (a GP's hyper-parameters, inputs with data). ``x1`` of shape ``(N,)`` or
+    ``(N, D)``, ``x2`` of shape ``(M,)`` or ``(M, D)``; the result is ``(N, M)``.
+    ``lengthscale`` is a scalar or one per input dimension ``(D,)``. This is PyMC's
+    ``gp.cov.ExpQuad(input_dim, ls)`` scaled by ``variance`` (``eta**2`` there), and
+    GPflow's / scikit-learn's RBF kernel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgraph.core import StaticVariable
+    >>> from bayesgraph.core.operator import squared_exponential_kernel
+    >>> x = np.linspace(0, 1, 4)
+    >>> k = squared_exponential_kernel(x, x, 2.0, StaticVariable("ls"))
+    >>> k.op
+    'multiply'
+    """
+    a, b = as_node(x1), as_node(x2)
+    n, m = _rows(a, "x1"), _rows(b, "x2")
+    if n[1] != m[1]:
+        from bayesgraph.exceptions import ShapeError
+
+        raise ShapeError(f"squared_exponential_kernel: x1 has {n[1]} input dimensions, x2 has "
+                         f"{m[1]}; give both as (N, D) and (M, D) with the same D")
+    diff = (reshape(a, (n[0], 1, n[1])) - reshape(b, (1, m[0], m[1]))) / as_node(lengthscale)
+    return as_node(variance) * exp(-0.5 * sum(square(diff), axis=-1))
+
+
+def _rows(x: Any, name: str) -> tuple[int, int]:
+    """``(rows, dimensions)`` of a kernel input of shape ``(N,)`` or ``(N, D)``."""
+    shape = getattr(x, "shape", None)
+    if shape is None:  # an expression: its shape is known after lowering only
+        from bayesgraph.exceptions import ShapeError
+
+        raise ShapeError(f"squared_exponential_kernel: {name} must be a variable or an array "
+                         "of shape (N,) or (N, D), got an expression; make it a Dirac "
+                         "variable first")
+    if len(shape) not in (1, 2):
+        from bayesgraph.exceptions import ShapeError
+
+        raise ShapeError(f"squared_exponential_kernel: {name} has shape {tuple(shape)}; "
+                         "expected (N,) or (N, D)")
+    return (shape[0], shape[1] if len(shape) == 2 else 1)

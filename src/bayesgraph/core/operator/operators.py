@@ -46,6 +46,23 @@ class IndexArray(tuple):
     """An integer index array inside an index key, frozen to a tuple (fancy indexing)."""
 
 
+@dataclass(frozen=True)
+class Operand:
+    """A place in an index key filled by an operand of the operator: ``args[position]``.
+
+    ``alpha[group]`` with a variable ``group`` is the ``index`` operator with operands
+    ``(alpha, group)`` and key ``(Operand(1),)``: the index is a value (read at run time,
+    data in compiled code), not part of the key.
+
+    Examples
+    --------
+    >>> Operand(1)
+    Operand(position=1)
+    """
+
+    position: int
+
+
 def thaw_key(key: Any) -> Any:
     """Undo :func:`_freeze_key`: turn :class:`IndexArray` entries back into numpy arrays.
 
@@ -65,6 +82,81 @@ def _getitem(x, key):
     return x[thaw_key(key)]
 
 
+def fill_key(key: Any, operands: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The key of an ``index`` operator with its :class:`Operand` places filled.
+
+    ``operands[i]`` fills ``Operand(i + 1)`` (``args[0]`` is the indexed value).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fill_key((Operand(1), slice(None)), (np.array([2, 0]),))[0].tolist()
+    [2, 0]
+    """
+    return tuple(operands[k.position - 1] if isinstance(k, Operand) else thaw_key(k)
+                 for k in key)
+
+
+def _as_index(value: Any) -> np.ndarray:
+    return np.asarray(value).astype(np.int64)
+
+
+def _index(x, *indices, key):
+    return np.asarray(x)[fill_key(key, tuple(_as_index(i) for i in indices))]
+
+
+def _index_shape(x_shape, *index_shapes, key):
+    zeros = tuple(np.zeros(shape, dtype=np.int64) for shape in index_shapes)
+    return np.zeros(x_shape)[fill_key(key, zeros)].shape
+
+
+def _square(shape: tuple[int, ...], what: str) -> None:
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(f"{what} needs square matrices (..., N, N), got shape {shape}")
+
+
+def _cholesky_shape(shape, **kwargs):
+    _square(shape, "cholesky")
+    return tuple(shape)
+
+
+def _logdet_shape(shape, **kwargs):
+    _square(shape, "logdet")
+    return tuple(shape[:-2])
+
+
+def _solve_shapes(a_shape, b_shape, lower=True):
+    """Result shape of ``solve_triangular(a, b)``: ``b`` is one vector when 1-d, else a
+    stack of ``(N, K)`` matrices (numpy 2's ``linalg.solve`` rule)."""
+    _square(a_shape, "solve_triangular's first operand")
+    n = a_shape[-1]
+    if len(b_shape) == 1:
+        if b_shape[0] != n:
+            raise ValueError(f"the vector has {b_shape[0]} entries, the matrix is {n} x {n}")
+        return (*a_shape[:-2], n)
+    if b_shape[-2] != n:
+        raise ValueError(f"the right-hand side of shape {b_shape} needs {n} rows: shape "
+                         f"({n},) or (..., {n}, K)")
+    batch = np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    return (*batch, n, b_shape[-1])
+
+
+def _tri(a, lower):
+    return np.tril(a) if lower else np.triu(a)
+
+
+def _solve_triangular(a, b, *, lower):
+    a, b = np.asarray(a), np.asarray(b)
+    if b.ndim == 1:
+        return np.linalg.solve(_tri(a, lower), b[..., None])[..., 0]
+    return np.linalg.solve(_tri(a, lower), b)
+
+
+def _logdet(x):
+    return 2.0 * np.sum(np.log(np.diagonal(np.linalg.cholesky(x), axis1=-2, axis2=-1)),
+                        axis=-1)
+
+
 @dataclass(frozen=True)
 class OperatorSpec:
     """How one operator is computed.
@@ -80,6 +172,10 @@ class OperatorSpec:
     elementwise : bool
         True for broadcasting elementwise operators; the compiler aligns the examples axis of
         such operators by reshaping instead of ``vmap``.
+    shape_fn : callable or None
+        ``shape_fn(*operand shapes, **kwargs) -> shape`` where numpy cannot infer the shape
+        from dummy operands (a Cholesky factor needs a positive-definite matrix, an index
+        an integer in range); raises ``ValueError`` on operands that do not fit.
 
     Examples
     --------
@@ -91,6 +187,7 @@ class OperatorSpec:
     numpy_fn: Callable[..., Any]
     jax_fn: str
     elementwise: bool
+    shape_fn: Callable[..., Any] | None = None
 
 
 def _table() -> dict[str, OperatorSpec]:
@@ -144,9 +241,18 @@ def _table() -> dict[str, OperatorSpec]:
         "stack": (lambda *xs, axis=0: np.stack(xs, axis=axis),
                   "bayesgraph.core.compiler.ops.stack"),
         "getitem": (_getitem, "bayesgraph.core.compiler.ops.getitem"),
+        "cumsum": (lambda x, axis=None: np.cumsum(x, axis=axis), "jax.numpy.cumsum"),
+    }
+    shaped = {  # structural operators whose shapes numpy cannot infer from dummies
+        "index": (_index, "bayesgraph.core.compiler.ops.index", _index_shape),
+        "cholesky": (np.linalg.cholesky, "jax.numpy.linalg.cholesky", _cholesky_shape),
+        "logdet": (_logdet, "bayesgraph.core.compiler.ops.logdet", _logdet_shape),
+        "solve_triangular": (_solve_triangular, "bayesgraph.core.compiler.ops.solve_triangular",
+                             _solve_shapes),
     }
     table = {k: OperatorSpec(k, f, j, True) for k, (f, j) in ew.items()}
     table.update({k: OperatorSpec(k, f, j, False) for k, (f, j) in structural.items()})
+    table.update({k: OperatorSpec(k, f, j, False, sh) for k, (f, j, sh) in shaped.items()})
     return table
 
 
@@ -252,7 +358,10 @@ class ExpressionBase:
         return make("abs", self._node())
 
     def __getitem__(self, key):
-        return make("getitem", self._node(), key=_freeze_key(key))
+        entries = key if isinstance(key, tuple) else (key,)
+        if not any(_is_operand(k) for k in entries):
+            return make("getitem", self._node(), key=_freeze_key(key))
+        return _index_node(self._node(), entries)
 
     def __iter__(self):
         raise TypeError(
@@ -270,20 +379,68 @@ def _freeze_key(key: Any) -> Any:
     """Make an index key hashable and free of expressions."""
     if isinstance(key, tuple):
         return tuple(_freeze_key(k) for k in key)
-    if isinstance(key, ExpressionBase):
-        raise TypeError("indexing with a variable or expression is not supported; "
-                        "use integers, slices or integer arrays")
     if isinstance(key, (list, np.ndarray)):
         array = np.asarray(key)
         if array.dtype.kind == "b":
             array = np.flatnonzero(array)
-        return IndexArray(array.astype(np.int64).ravel().tolist()) if array.ndim <= 1 else \
-            _bad_key(key)
+        _check_integer_array(array, key)
+        return IndexArray(array.astype(np.int64).ravel().tolist())
+    if isinstance(key, (float, np.floating)):
+        from bayesgraph.exceptions import DtypeError
+
+        raise DtypeError(f"index {key!r} is not an integer: use integers, slices or integer "
+                         "arrays")
     return key
 
 
-def _bad_key(key: Any) -> Any:
-    raise TypeError(f"index {key!r} is not supported: use integers, slices or 1-d integer arrays")
+def _check_integer_array(array: np.ndarray, key: Any) -> None:
+    from bayesgraph.exceptions import DtypeError
+
+    if array.size and array.dtype.kind not in "iu":
+        raise DtypeError(f"index {key!r} is not an array of integers (dtype {array.dtype}): "
+                         "use integers, slices or integer arrays")
+
+
+def _is_operand(k: Any) -> bool:
+    """Whether an index entry is a value of the index operator (not part of its key): a
+    variable or expression, or an integer array of more than one axis."""
+    if isinstance(k, ExpressionBase):
+        return True
+    return isinstance(k, (list, np.ndarray)) and np.ndim(k) > 1
+
+
+def _index_node(x: Any, entries: tuple[Any, ...]) -> Operator:
+    """``x[entries]`` where some entries are variables or expressions: the ``index``
+    operator, whose operands after ``x`` fill the :class:`Operand` places of its key."""
+    from bayesgraph.exceptions import DtypeError, ShapeError
+
+    operands: list[Any] = []
+    key: list[Any] = []
+    for k in entries:
+        if k is None or k is Ellipsis:
+            raise ShapeError(
+                f"index {entries!r} of {_describe(x)}: None and ... cannot be combined with "
+                "a variable index; write every axis out with slices (:)"
+            )
+        if not _is_operand(k):
+            key.append(_freeze_key(k))
+            continue
+        if isinstance(k, ExpressionBase):
+            node = k._node()
+            for var in dict.fromkeys(_walk_variables(node)):
+                if var.dtype != "int":
+                    raise DtypeError(
+                        f"{_describe(x)} is indexed by {_describe(node)}, which reads "
+                        f"{var.global_name!r} of dtype {var.dtype!r}; an index must be "
+                        f"integer: declare it with dtype='int', e.g. "
+                        f"Variable({var.name!r}, dtype='int')"
+                    )
+        else:
+            node = np.asarray(k)
+            _check_integer_array(node, k)
+        operands.append(node)
+        key.append(Operand(len(operands)))
+    return make("index", x, *operands, key=tuple(key))
 
 
 def _describe(arg: Any) -> str:
@@ -356,11 +513,24 @@ class Operator(ExpressionBase):
             return f"-{parts[0]}"
         if self.op == "getitem":
             return f"{parts[0]}[{self.kwargs['key']!r}]"
+        if self.op == "index":
+            key = [parts[k.position] if isinstance(k, Operand) else _describe_entry(k)
+                   for k in self.kwargs["key"]]
+            return f"{parts[0]}[{', '.join(key)}]"
         extra = [f"{k}={v!r}" for k, v in self.kwargs.items()]
         return f"{type(self).__name__}({', '.join(parts + extra)})"
 
     def __repr__(self) -> str:
         return f"<bayesgraph.{type(self).__name__} {self.describe()}>"
+
+
+def _describe_entry(k: Any) -> str:
+    if isinstance(k, slice):
+        return ":".join("" if v is None else str(v) for v in (k.start, k.stop)) + (
+            "" if k.step is None else f":{k.step}")
+    if isinstance(k, IndexArray):
+        return repr(list(k))
+    return repr(k)
 
 
 def _walk_variables(node: Any):
@@ -376,7 +546,8 @@ def _walk_variables(node: Any):
 def _class_name(op: str) -> str:
     special = {"add": "Add", "subtract": "Sub", "multiply": "Mul", "divide": "Div",
                "power": "Pow", "negative": "Neg", "getitem": "GetItem", "matmul": "MatMul",
-               "logsumexp": "LogSumExp"}
+               "logsumexp": "LogSumExp", "cumsum": "CumSum", "logdet": "LogDet",
+               "solve_triangular": "SolveTriangular"}
     return special.get(op, op.capitalize())
 
 
