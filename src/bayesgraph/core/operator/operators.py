@@ -357,6 +357,11 @@ class ExpressionBase:
     def __abs__(self):
         return make("abs", self._node())
 
+    @property
+    def T(self):  # noqa: N802 - numpy's name
+        """The transpose (axes of the variable's own shape reversed), as numpy's ``.T``."""
+        return make("transpose", self._node(), axes=None)
+
     def __getitem__(self, key):
         entries = key if isinstance(key, tuple) else (key,)
         if not any(_is_operand(k) for k in entries):
