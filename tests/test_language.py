@@ -207,7 +207,7 @@ def test_distributions_dtypes_and_parameters():
     with pytest.raises(DtypeError, match="not allowed for NormalDistribution"):
         Variable("f", dtype="bool")
     with pytest.raises(UnknownDistributionError, match="valid: BernoulliDistribution"):
-        Variable("g", distribution="GammaDistribution")
+        Variable("g", distribution="WeibullDistribution")
     with pytest.raises(UnknownParameterError, match="valid parameters: mean, variance"):
         Variable("h", rate=2.0)
     v = Variable("i")

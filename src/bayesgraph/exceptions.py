@@ -29,6 +29,7 @@ __all__ = [
     "DistributionError",
     "UnknownDistributionError",
     "UnknownParameterError",
+    "ConstraintError",
     "DtypeError",
     "DataError",
     "MissingVariableError",
@@ -121,6 +122,17 @@ class UnknownDistributionError(DistributionError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class ConstraintError(DistributionError):
+    """A ``lower=``/``upper=``/``constraint=`` that is invalid or that the variable's
+    distribution cannot take.
+
+    Examples
+    --------
+    >>> issubclass(ConstraintError, ValueError)
+    True
+    """
 
 
 class UnknownParameterError(DistributionError, AttributeError):

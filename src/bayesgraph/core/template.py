@@ -42,6 +42,7 @@ def _build(obj: NamedObject, name: str, mapping: dict, frame: FrameType | None,
     if isinstance(obj, VariableBase):
         new = type(obj)(name, shape=obj.shape, frame=frame, distribution=type(obj.distribution),
                         dtype=obj.dtype, _register=register)
+        object.__setattr__(new, "_constraint", obj.constraint)  # frozen: shared safely
     else:
         new = type(obj)(name, frame=frame, _register=register)
     mapping[obj] = new

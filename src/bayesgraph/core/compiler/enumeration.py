@@ -34,6 +34,7 @@ import numpyro
 from jax.scipy.special import logsumexp
 from numpyro.distributions import ImproperUniform
 
+from bayesgraph.core.compiler.distributions import facts
 from bayesgraph.core.compiler.program import Emitter, LatentSite, Program
 from bayesgraph.core.lowering.groups import GroupSpec
 from bayesgraph.exceptions import DiscreteLatentError
@@ -60,11 +61,12 @@ class Enumeration:
         if not self.sites:
             return
         for site in self.sites:
-            if site.distribution == "PoissonDistribution":
+            if facts(site.distribution).support not in ("boolean", "categories"):
                 what = "missing entries of" if site.partial else "unobserved"
+                kind = site.distribution.removesuffix("Distribution")
                 raise DiscreteLatentError(
-                    f"MCMCModel cannot infer the {what} Poisson variable {site.label}: "
-                    "its support is unbounded, so it cannot be summed out, and NUTS needs "
+                    f"MCMCModel cannot infer the {what} {kind} variable {site.label}: "
+                    "only Bernoulli and Categorical values can be summed out, and NUTS needs "
                     "continuous values. Give complete data for it, or model it with a "
                     "continuous distribution (e.g. LogNormal)")
         sizes = _support_sizes(program, data, self.sites)

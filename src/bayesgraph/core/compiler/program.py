@@ -134,6 +134,12 @@ class LatentSite:
         return int(np.prod(self.shape, dtype=np.int64))
 
     @property
+    def free_shape(self) -> tuple[int, ...]:
+        """The shape of the site's unconstrained coordinates (a simplex of K values has K-1)."""
+        constraint = self.spec.constraint if self.spec is not None else ()
+        return dtable.unconstrained_shape(self.distribution, constraint, self.shape)
+
+    @property
     def label(self) -> str:
         """The variables of the site, for messages."""
         first = repr(self.members[0])
@@ -180,7 +186,8 @@ class Emitter:
 
 
 def _event(d: Any, group: GroupSpec) -> Any:
-    return d.to_event(len(group.shape)) if group.shape else d
+    axes = len(group.shape) - dtable.event_dims(group.distribution, group.constraint)
+    return d.to_event(axes) if axes else d
 
 
 class NumpyroEmitter(Emitter):
@@ -422,24 +429,23 @@ class Program:
     def _parameters(self, group: GroupSpec, env: dict[int, Any], data: Data,
                     rows: Any = None, only: tuple[str, ...] | None = None) -> dict[str, Any]:
         """The parameters, each with the group's member and examples axes (maybe of size 1)."""
-        event = dtable.facts(group.distribution).parameter_event_dims
+        facts = dtable.facts(group.distribution)
         params = {}
         for key, expr in group.params:
             if only is not None and key not in only:
                 continue
             value = self._evaluate(expr, env, data, rows)
-            rank = len(group.shape) + (len(expr.shape[len(expr.shape) - event:]) if event
-                                       else 0)
+            rank = len(facts.parameter_shape(key, group.shape, expr.shape) or ())
             params[key] = _lift(value, expr, True, group.dynamic, rank)
         return params
 
     def _gather_missing(self, params: dict[str, Any], group: GroupSpec, idx: Any
                         ) -> dict[str, Any]:
         full = group.full_shape(self.n_data)
-        event = dtable.facts(group.distribution).parameter_event_dims
+        kinds = dtable.facts(group.distribution).parameter_kinds
         gathered = {}
         for key, value in params.items():
-            if event:
+            if kinds.get(key) == "free":
                 k = value.shape[-1]
                 gathered[key] = jnp.broadcast_to(value, (*full, k)).reshape(-1, k)[idx]
             else:
@@ -471,14 +477,15 @@ class Program:
                     value.reshape(-1)[idx]).reshape(full)
             env[group.index] = emitter.deterministic(group, value)
             return
-        d = dtable.build(group.distribution, params, full)
+        d = dtable.build(group.distribution, params, full, group.constraint)
         site = self._site_of_group.get(group.index)
         if group.role == "latent":
             env[group.index] = emitter.latent(site, d)
             return
         if group.role == "partial":
             idx = data["missing"][group.name]
-            d_missing = dtable.build(group.distribution, self._gather_missing(params, group, idx))
+            d_missing = dtable.build(group.distribution, self._gather_missing(params, group, idx),
+                                     constraint=group.constraint)
             filled = emitter.latent(site, d_missing)
             value = self._complete(group, data, filled)
         else:
@@ -519,18 +526,18 @@ class Program:
                 if g.role == "partial" and support_params:
                     support_params = self._gather_missing(support_params, g,
                                                           data["missing"][g.name])
-                value = emitter.given(site, dtable.support(g.distribution, support_params),
-                                      None)
+                value = emitter.given(site, dtable.support(g.distribution, support_params,
+                                                           g.constraint), None)
                 site_values[g.index] = value
                 env[g.index] = value if g.role == "latent" else self._complete(g, data, value)
         for g in groups:  # every value is known: score and observe at once
             params = self._parameters(g, env, data)
-            d = dtable.build(g.distribution, params, g.full_shape(self.n_data))
+            d = dtable.build(g.distribution, params, g.full_shape(self.n_data), g.constraint)
             if g.role == "latent":
                 emitter.score(self._site_of_group[g.index], d, site_values[g.index])
             elif g.role == "partial":
                 d_missing = dtable.build(g.distribution, self._gather_missing(
-                    params, g, data["missing"][g.name]))
+                    params, g, data["missing"][g.name]), constraint=g.constraint)
                 emitter.score(self._site_of_group[g.index], d_missing, site_values[g.index])
             if g.role != "latent":
                 self._observe(g, d, env[g.index], emitter)
@@ -560,7 +567,7 @@ class Program:
                 targets = data["arrays"][f"{g.name}/level_scatter"][level]
                 params = self._parameters(g, scope, data, rows)
                 shape = (rows.shape[0], *g.member_shape(self.n_data))
-                d = dtable.build(g.distribution, params, shape)
+                d = dtable.build(g.distribution, params, shape, g.constraint)
                 drawn = emitter.draw(self._site_of_group[g.index], d, rows, level)
                 drawn = jnp.asarray(drawn, dtype=values[g.index].dtype)
                 if g.role == "partial":

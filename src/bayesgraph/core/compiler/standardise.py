@@ -52,30 +52,33 @@ from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
+from numpyro.distributions import biject_to
 
 from bayesgraph.core.compiler.distributions import (
-    TABLE,
     facts,
     fisher_residuals,
     to_source,
     to_value,
 )
+from bayesgraph.core.compiler.distributions import standardisable as _standardisable
 from bayesgraph.core.compiler.program import Emitter, LatentSite
 from bayesgraph.core.lowering.groups import GroupSpec
+from bayesgraph.exceptions import DistributionError
 
 __all__ = ["StandardEmitter", "SourceRecorder", "standardisable", "to_value", "to_source",
            "fisher_residuals"]
 
 
-def standardisable(distribution: str) -> bool:
-    """Whether latent values of ``distribution`` have standardised coordinates.
+def standardisable(distribution: str, constraint: tuple[Any, ...] = ()) -> bool:
+    """Whether latent values of ``distribution`` (with ``constraint``) have standardised
+    coordinates.
 
     Examples
     --------
     >>> standardisable("LaplaceDistribution"), standardisable("PoissonDistribution")
     (True, False)
     """
-    return TABLE[distribution].standardisable
+    return _standardisable(distribution, constraint)
 
 
 class StandardEmitter(Emitter):
@@ -112,14 +115,27 @@ class StandardEmitter(Emitter):
         return to_value(site.distribution, d, self._xi(site, rows))
 
     def score(self, site: LatentSite, d: Any, value: Any) -> None:
+        xi = self.xi[site.name]
         if not facts(site.distribution).improper:
-            self.prior = self.prior - 0.5 * jnp.sum(self.xi[site.name] ** 2)
+            self.prior = self.prior - 0.5 * jnp.sum(xi ** 2)
+        elif site.spec is not None and site.spec.constraint:
+            # a flat prior on the constrained values is log|T'(xi)| in xi
+            transform = biject_to(d.support)
+            self.prior = self.prior + jnp.sum(transform.log_abs_det_jacobian(xi, value))
 
     def observe(self, group: GroupSpec, d: Any, value: Any) -> None:
         if group.density_is_fixed:
             return
         log_prob = d.log_prob(value)
         residuals = fisher_residuals(group.distribution, d)
+        if residuals is None:
+            what = group.distribution.removesuffix("Distribution")
+            raise DistributionError(
+                f"MGVIModel cannot use the observed {what} variable {group.members[0]!r} "
+                "as a likelihood whose parameters depend on unobserved values: its Fisher "
+                "information has no closed form here. Use MCMCModel, ADVIModel or "
+                "MAPFisherModel for this graph"
+            )
         if group.role == "partial":
             mask = jnp.ones(log_prob.size, log_prob.dtype).at[self.missing[group.name]].set(0.0)
             mask = mask.reshape(log_prob.shape)

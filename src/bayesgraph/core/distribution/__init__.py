@@ -1,4 +1,4 @@
-"""The ten distributions of Halerium, and the name -> class registry.
+"""The distributions: Halerium's ten, those of PyMC and Stan models, and the name registry.
 
 ``distribution=`` accepts a class or its name, e.g. ``"LogNormalDistribution"``; the short
 names ``"Normal"``, ``"LogNormal"``, ... are accepted as well.
@@ -17,15 +17,31 @@ from __future__ import annotations
 from typing import Any
 
 from bayesgraph.core.distribution.bernoulli_distribution import BernoulliDistribution
+from bayesgraph.core.distribution.beta_distribution import BetaDistribution
+from bayesgraph.core.distribution.binomial_distribution import BinomialDistribution
 from bayesgraph.core.distribution.categorical_distribution import CategoricalDistribution
+from bayesgraph.core.distribution.cauchy_distribution import CauchyDistribution
 from bayesgraph.core.distribution.dirac_distribution import DiracDistribution
+from bayesgraph.core.distribution.dirichlet_distribution import DirichletDistribution
 from bayesgraph.core.distribution.distribution_base import DistributionBase
 from bayesgraph.core.distribution.exponential_distribution import ExponentialDistribution
+from bayesgraph.core.distribution.gamma_distribution import GammaDistribution
+from bayesgraph.core.distribution.half_cauchy_distribution import HalfCauchyDistribution
+from bayesgraph.core.distribution.half_normal_distribution import HalfNormalDistribution
+from bayesgraph.core.distribution.half_student_t_distribution import HalfStudentTDistribution
+from bayesgraph.core.distribution.inverse_gamma_distribution import InverseGammaDistribution
 from bayesgraph.core.distribution.laplace_distribution import LaplaceDistribution
+from bayesgraph.core.distribution.lkj_cholesky_distribution import LKJCholeskyDistribution
 from bayesgraph.core.distribution.log_normal_distribution import LogNormalDistribution
+from bayesgraph.core.distribution.multivariate_normal_distribution import (
+    MultivariateNormalDistribution,
+)
+from bayesgraph.core.distribution.negative_binomial_distribution import NegativeBinomialDistribution
 from bayesgraph.core.distribution.no_distribution import NoDistribution
 from bayesgraph.core.distribution.normal_distribution import NormalDistribution
 from bayesgraph.core.distribution.poisson_distribution import PoissonDistribution
+from bayesgraph.core.distribution.student_t_distribution import StudentTDistribution
+from bayesgraph.core.distribution.truncated_normal_distribution import TruncatedNormalDistribution
 from bayesgraph.core.distribution.uniform_distribution import UniformDistribution
 from bayesgraph.exceptions import UnknownDistributionError
 
@@ -34,6 +50,11 @@ __all__ = [
     "BernoulliDistribution", "PoissonDistribution", "LaplaceDistribution",
     "UniformDistribution", "ExponentialDistribution", "CategoricalDistribution",
     "NoDistribution", "DISTRIBUTIONS", "get_distribution_class",
+    "StudentTDistribution", "CauchyDistribution", "HalfCauchyDistribution",
+    "HalfNormalDistribution", "HalfStudentTDistribution", "GammaDistribution",
+    "InverseGammaDistribution", "BetaDistribution", "BinomialDistribution",
+    "NegativeBinomialDistribution", "DirichletDistribution", "MultivariateNormalDistribution",
+    "LKJCholeskyDistribution", "TruncatedNormalDistribution",
 ]
 
 #: Every distribution class, keyed by its class name.
@@ -42,7 +63,13 @@ DISTRIBUTIONS: dict[str, type[DistributionBase]] = {
     for cls in (NormalDistribution, LogNormalDistribution, DiracDistribution,
                 BernoulliDistribution, PoissonDistribution, LaplaceDistribution,
                 UniformDistribution, ExponentialDistribution, CategoricalDistribution,
-                NoDistribution)
+                NoDistribution, StudentTDistribution, CauchyDistribution,
+                HalfCauchyDistribution, HalfNormalDistribution,
+                HalfStudentTDistribution, GammaDistribution,
+                InverseGammaDistribution, BetaDistribution, BinomialDistribution,
+                NegativeBinomialDistribution, DirichletDistribution,
+                MultivariateNormalDistribution, LKJCholeskyDistribution,
+                TruncatedNormalDistribution)
 }
 
 

@@ -23,4 +23,3 @@ class BernoulliDistribution(DistributionBase):
     positive = ()
     unit_interval = ('mean',)
     support = 'boolean'
-    parameter_event_dims = 0

@@ -28,4 +28,4 @@ class CategoricalDistribution(DistributionBase):
     positive = ()
     unit_interval = ()
     support = 'categories'
-    parameter_event_dims = 1
+    parameter_kinds = {'probabilities': 'free', 'logits': 'free'}

@@ -23,4 +23,3 @@ class DiracDistribution(DistributionBase):
     positive = ()
     unit_interval = ()
     support = 'deterministic'
-    parameter_event_dims = 0

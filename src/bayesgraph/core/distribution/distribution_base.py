@@ -53,16 +53,73 @@ class DistributionBase:
     positive: ClassVar[tuple[str, ...]] = ()
     #: parameters that must lie in [0, 1]
     unit_interval: ClassVar[tuple[str, ...]] = ()
-    #: number of trailing parameter axes beyond the variable's shape (Categorical: 1)
-    parameter_event_dims: ClassVar[int] = 0
-    #: the set of values: 'real', 'positive' (> 0), 'nonnegative' (>= 0), 'interval' (given
-    #: by :attr:`support_parameters`), 'boolean', 'nonnegative_integer', 'categories'
-    #: (``0 .. K-1``, K from the parameter's last axis) or 'deterministic' (Dirac: no density)
+    #: parameters that must be >= 0 (Binomial's total_count)
+    nonnegative: ClassVar[tuple[str, ...]] = ()
+    #: parameter groups that may stay unset (TruncatedNormal's lower and upper)
+    optional: ClassVar[tuple[str, ...]] = ()
+    #: number of trailing axes of the variable's shape that form one draw (a vector
+    #: distribution such as Dirichlet or MultivariateNormal: 1; LKJCholesky: 2)
+    event_dims: ClassVar[int] = 0
+    #: per parameter, the shape of its value for one draw: absent = one value per draw,
+    #: ``'event'`` = the draw's shape (a mean vector), ``'square'`` = the draw's length twice
+    #: (a covariance matrix), ``'free'`` = one extra axis of any length (category weights)
+    parameter_kinds: ClassVar[dict[str, str]] = {}
+    #: the set of values: 'real', 'positive' (> 0), 'nonnegative' (>= 0), 'unit_interval'
+    #: ((0, 1)), 'interval' (given by :attr:`support_parameters`), 'boolean',
+    #: 'nonnegative_integer', 'bounded_integer' (``0 .. total_count``), 'categories'
+    #: (``0 .. K-1``, K from the parameter's last axis), 'simplex' (positive, summing to 1
+    #: along the last axis), 'corr_cholesky' (Cholesky factors of correlation matrices) or
+    #: 'deterministic' (Dirac: no density)
     support: ClassVar[str] = "real"
     #: parameters the support depends on (Uniform: center and width); empty for fixed supports
     support_parameters: ClassVar[tuple[str, ...]] = ()
     #: True for the improper flat prior (NoDistribution)
     improper: ClassVar[bool] = False
+    #: whether a variable with this prior may take ``lower=``/``upper=`` bounds (the prior is
+    #: then truncated and renormalised); NoDistribution takes any bounds
+    truncatable: ClassVar[bool] = False
+
+    @classmethod
+    def parameter_draw_shape(cls, name: str, value_shape: tuple[int, ...],
+                             parameter_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+        """The trailing shape parameter ``name`` has for one draw of a value of ``value_shape``.
+
+        Returns ``None`` when ``parameter_shape`` has too few axes for it.
+
+        Examples
+        --------
+        >>> from bayesgraph.core.distribution import MultivariateNormalDistribution as MVN
+        >>> MVN.parameter_draw_shape("covariance", (3,), (3, 3))
+        (3, 3)
+        >>> MVN.parameter_draw_shape("mean", (3,), ())
+        (3,)
+        """
+        kind = cls.parameter_kinds.get(name)
+        event = value_shape[len(value_shape) - cls.event_dims:] if cls.event_dims else ()
+        if kind == "event":
+            return event
+        if kind == "square":
+            return (*event, *event)
+        if kind == "free":
+            return parameter_shape[-1:] if parameter_shape else None
+        return ()
+
+    @classmethod
+    def parameter_shape(cls, name: str, value_shape: tuple[int, ...],
+                        parameter_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+        """The full per-example shape parameter ``name`` must broadcast to (``None``: too few
+        axes).
+
+        Examples
+        --------
+        >>> from bayesgraph.core.distribution import CategoricalDistribution as C
+        >>> C.parameter_shape("probabilities", (2,), (3,))
+        (2, 3)
+        """
+        draw = cls.parameter_draw_shape(name, value_shape, parameter_shape)
+        if draw is None:
+            return None
+        return (*value_shape[:len(value_shape) - cls.event_dims], *draw)
 
     def __init__(self, **parameters: Any) -> None:
         self._values: dict[str, Any] = {}
@@ -129,6 +186,8 @@ class DistributionBase:
             )
         if name in self.unit_interval and np.any((value < 0) | (value > 1)):
             raise DistributionError(f"{where} must lie in [0, 1], got {value}")
+        if name in self.nonnegative and np.any(value < 0):
+            raise DistributionError(f"{where} must be >= 0, got {value}")
         return value
 
     def get_parameters(self) -> dict[str, Any]:

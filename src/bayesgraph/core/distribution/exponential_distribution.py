@@ -23,4 +23,3 @@ class ExponentialDistribution(DistributionBase):
     positive = ('mean', 'rate')
     unit_interval = ()
     support = 'nonnegative'
-    parameter_event_dims = 0

@@ -23,4 +23,3 @@ class LogNormalDistribution(DistributionBase):
     positive = ('variance_log',)
     unit_interval = ()
     support = 'positive'
-    parameter_event_dims = 0

@@ -24,4 +24,3 @@ class NoDistribution(DistributionBase):
     unit_interval = ()
     support = 'real'
     improper = True
-    parameter_event_dims = 0

@@ -23,4 +23,4 @@ class NormalDistribution(DistributionBase):
     positive = ('variance',)
     unit_interval = ()
     support = 'real'
-    parameter_event_dims = 0
+    truncatable = True

@@ -23,4 +23,3 @@ class PoissonDistribution(DistributionBase):
     positive = ('mean',)
     unit_interval = ()
     support = 'nonnegative_integer'
-    parameter_event_dims = 0

@@ -203,6 +203,8 @@ class GroupSpec:
         Every member is observed and its parents are fixed: the log-density is a constant.
     block : int or None
         The block (cycle of groups) the group belongs to, if any.
+    constraint : tuple
+        The members' constraint (see :class:`~bayesgraph.core.lowering.spec.VariableSpec`).
 
     Examples
     --------
@@ -225,6 +227,7 @@ class GroupSpec:
     n_missing: int = 0
     density_is_fixed: bool = False
     block: int | None = None
+    constraint: tuple[Any, ...] = ()
 
     @property
     def size(self) -> int:
@@ -329,7 +332,7 @@ class GroupedSpec:
             for g in self.groups:
                 digest.update(repr((g.name, g.members, g.dynamic, g.shape, g.dtype,
                                     g.distribution, g.role, g.n_missing, g.density_is_fixed,
-                                    g.block)).encode())
+                                    g.block, g.constraint)).encode())
                 for key, expr in g.params:
                     digest.update(key.encode())
                     _hash_expr(expr, digest)
@@ -427,7 +430,8 @@ def _partition(spec: ModelSpec, grouping: bool, split: set[str], depth: dict[str
     for var in spec.variables:
         refs[var.name] = []
         skeleton = tuple((k, _skeleton(e, refs[var.name], [])) for k, e in var.params)
-        key: tuple[Any, ...] = (var.dynamic, var.shape, var.dtype, var.distribution, skeleton)
+        key: tuple[Any, ...] = (var.dynamic, var.shape, var.dtype, var.distribution,
+                                var.constraint, skeleton)
         if not grouping:
             key = (var.name,)
         elif var.name in split:
@@ -603,7 +607,7 @@ def _assemble(spec: ModelSpec, classes: list[list[str]],
             shape=first.shape, dtype=first.dtype, distribution=first.distribution,
             params=tuple(params), role=role, n_missing=n_missing,
             density_is_fixed=all(spec.variable(m).density_is_fixed for m in members),
-            block=block_of.get(g),
+            block=block_of.get(g), constraint=first.constraint,
         ))
     blocks = [_levels(block, groups, spec, arrays) for block in blocks]
     return GroupedSpec(root_name=spec.root_name, n_data=spec.n_data, groups=tuple(groups),

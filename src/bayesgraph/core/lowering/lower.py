@@ -31,6 +31,7 @@ from bayesgraph.core.operator.operators import OPERATOR_TABLE, Operator
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
 from bayesgraph.exceptions import (
+    ConstraintError,
     CyclicGraphError,
     DataError,
     DistributionError,
@@ -195,9 +196,15 @@ def _position(at: tuple[int, ...], dynamic: bool) -> str:
     return f"entry {at}"
 
 
-def _check_parameter_shape(var: VariableBase, param: str, expr: Expr, event_dims: int) -> None:
-    target = var.shape + expr.shape[len(expr.shape) - event_dims:] if event_dims else var.shape
-    if event_dims and len(expr.shape) < event_dims:
+def _check_parameter_shape(var: VariableBase, param: str, expr: Expr) -> None:
+    dist = type(var.distribution)
+    if dist.event_dims and len(var.shape) < dist.event_dims:
+        raise ShapeError(
+            f"{dist.__name__} of {var.global_name!r} needs a variable with at least "
+            f"{dist.event_dims} axes (the draw's axes come last), got shape={var.shape}"
+        )
+    target = dist.parameter_shape(param, var.shape, expr.shape)
+    if target is None:
         raise ShapeError(
             f"parameter {param!r} of {var.global_name!r} needs a last axis listing the "
             f"categories, got shape {expr.shape}"
@@ -302,9 +309,73 @@ def _as_float_array(var: VariableBase, values: Any) -> np.ndarray:
     return array
 
 
+_SUPPORT_BOUNDS = {"real": (-np.inf, np.inf), "positive": (0.0, np.inf),
+                   "nonnegative": (0.0, np.inf), "unit_interval": (0.0, 1.0)}
+
+
+def _lower_constraint(var: VariableBase) -> tuple[Any, ...]:
+    """The variable's constraint as a hashable tuple (``()`` for none), checked against its
+    distribution: ``('interval', lower, upper)``, ``('ordered',)``, ``('positive_ordered',)``.
+    """
+    constraint = var.constraint
+    if constraint is None:
+        return ()
+    dist = type(var.distribution)
+    name, dist_name = var.global_name, dist.__name__
+    if dist.support == "deterministic":
+        raise ConstraintError(
+            f"{name!r} is a Dirac (computed) variable: its values cannot be constrained; "
+            "constrain the variables it is computed from"
+        )
+    if dist.discrete or dist.event_dims:
+        raise ConstraintError(
+            f"{dist_name} of {name!r} cannot take lower=/upper=/constraint= (only continuous "
+            "distributions of single values can)"
+        )
+    if constraint.ordered:
+        if not var.shape:
+            raise ConstraintError(
+                f"{name!r} is ordered along its last axis but has shape=(); give it a shape"
+            )
+        needed = "positive" if constraint.kind == "positive_ordered" else "real"
+        if not dist.improper and dist.support != needed:
+            raise ConstraintError(
+                f"constraint={constraint.kind!r} of {name!r} needs a prior with {needed} "
+                f"support (or NoDistribution); {dist_name} has {dist.support} support"
+            )
+        return (constraint.kind,)
+    if not dist.improper:
+        bounds = _SUPPORT_BOUNDS.get(dist.support)
+        if bounds is not None and constraint.contains(*bounds):
+            return ()  # the support lies inside the bounds: nothing to truncate
+        if not dist.truncatable or bounds is None:
+            raise ConstraintError(
+                f"{dist_name} of {name!r} cannot be truncated to {constraint.describe()}; "
+                "bounds work with NoDistribution, Normal, Laplace and Cauchy priors, and "
+                "TruncatedNormal and Uniform take lower/upper parameters"
+            )
+    return ("interval", constraint.lower, constraint.upper)
+
+
+def _check_constraint_values(var: VariableBase, array: np.ndarray) -> None:
+    constraint = var.constraint
+    if constraint is None:
+        return
+    name = var.global_name
+    low = -np.inf if constraint.lower is None else constraint.lower
+    high = np.inf if constraint.upper is None else constraint.upper
+    if ((array < low) | (array > high)).any():  # NaN compares False
+        raise DataError(f"data for {name!r} must lie in [{low}, {high}] (its bounds)")
+    if constraint.ordered:
+        steps = np.diff(array, axis=-1)
+        if (steps <= 0).any():
+            raise DataError(f"data for {name!r} must increase along the last axis (ordered)")
+
+
 def _check_values(var: VariableBase, array: np.ndarray, params: dict[str, Expr]) -> None:
     name, dist = var.global_name, type(var.distribution).__name__
     support = var.distribution.support
+    _check_constraint_values(var, array)
     if var.dtype == "float" and support in ("real", "deterministic"):
         return  # any finite real value (or NaN) is valid: no pass over the data
     finite = array[~np.isnan(array)]
@@ -330,15 +401,42 @@ def _check_values(var: VariableBase, array: np.ndarray, params: dict[str, Expr])
             raise DataError(
                 f"data for {name!r} ({dist} with {k} categories) must lie in 0 .. {k - 1}"
             )
+    if support == "unit_interval" and ((finite < 0) | (finite > 1)).any():
+        raise DataError(f"data for {name!r} ({dist}) must lie in [0, 1]")
+    if support == "simplex":
+        sums = np.sum(array, axis=-1)
+        if (array < 0).any() or not np.allclose(sums[~np.isnan(sums)], 1.0, atol=1e-6):
+            raise DataError(
+                f"data for {name!r} ({dist}) must be >= 0 and sum to 1 along the last axis"
+            )
+    if support == "bounded_integer":
+        count = params["total_count"]
+        high = count.value if isinstance(count, Const) else np.inf
+        if ((array < 0) | (array > high)).any():
+            raise DataError(f"data for {name!r} ({dist}) must lie in 0 .. total_count")
     if support == "interval":
-        center, width = params["center"], params["width"]
-        if isinstance(center, Const) and isinstance(width, Const):
-            low, high = center.value - width.value / 2, center.value + width.value / 2
-            if ((array < low) | (array > high)).any():  # NaN compares False
-                raise DataError(
-                    f"data for {name!r} ({dist}) must lie in "
-                    f"[center - width/2, center + width/2]"
-                )
+        low, high = _interval(params)
+        if low is not None and ((array < low) | (array > high)).any():  # NaN compares False
+            raise DataError(f"data for {name!r} ({dist}) must lie in its interval [{low}, "
+                            f"{high}]")
+
+
+def _interval(params: dict[str, Expr]) -> tuple[Any, Any]:
+    """Constant bounds of an interval support (Uniform, TruncatedNormal), else ``None``s."""
+    values = {k: v.value for k, v in params.items() if isinstance(v, Const)}
+    if "center" in params or "width" in params:  # Uniform's Halerium parametrisation
+        if "center" in values and "width" in values:
+            low = values["center"] - values["width"] / 2
+            return low, low + values["width"]
+        if "lower" in values and "width" in values:
+            return values["lower"], values["lower"] + values["width"]
+        if "center" in values and "upper" in values:
+            return 2 * values["center"] - values["upper"], values["upper"]
+        return None, None
+    bounds = [k for k in ("lower", "upper") if k in params]
+    if not all(k in values for k in bounds):
+        return None, None
+    return values.get("lower", -np.inf), values.get("upper", np.inf)
 
 
 def _normalise_data(data: Any, variables: list[VariableBase], root: NamedObject,
@@ -429,11 +527,12 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
 
     lowered: dict[str, dict[str, Expr]] = {}
     parents: dict[str, tuple[str, ...]] = {}
+    constraints: dict[str, tuple[Any, ...]] = {}
     for var in variables:
         dist = var.distribution
         active = dist.get_parameters()
         for group in dist.parameter_groups:
-            if not any(name in active for name in group):
+            if not any(name in active for name in group) and group[0] not in dist.optional:
                 raise DistributionError(
                     f"{type(dist).__name__} of {var.global_name!r} needs one of "
                     f"{', '.join(group)}, which has no default; set it, e.g. "
@@ -441,8 +540,9 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
                 )
         params = {k: lowerer.lower(v, var, k) for k, v in active.items()}
         for k, expr in params.items():
-            _check_parameter_shape(var, k, expr, dist.parameter_event_dims)
+            _check_parameter_shape(var, k, expr)
         lowered[var.global_name] = params
+        constraints[var.global_name] = _lower_constraint(var)
         parents[var.global_name] = tuple(p.global_name for p in var.get_parents())
     order = _topological_order(variables, parents)
 
@@ -469,6 +569,15 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
                     stacklevel=3,
                 )
             else:
+                if type(var.distribution).event_dims or (var.constraint is not None
+                                                         and var.constraint.ordered):
+                    raise DataError(
+                        f"data for {name!r} have NaN entries, but its values are vectors "
+                        f"({type(var.distribution).__name__}"
+                        f"{', ordered' if var.constraint is not None else ''}) that are "
+                        "observed whole; give complete rows (missing parts of a vector are "
+                        "not supported yet)"
+                    )
                 role, n_missing = "partial", int(mask.sum())
                 missing[name] = np.flatnonzero(mask).astype(np.int64)
                 values[name] = np.where(mask, 0.0, array)
@@ -481,6 +590,7 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
             parents=parents[name], role=role, n_missing=n_missing,
             value_is_fixed=value_fixed[name],
             density_is_fixed=role == "observed" and parent_fixed,
+            constraint=constraints[name],
         ))
     spec = ModelSpec(root_name=root.global_name, n_data=n_data, variables=tuple(specs))
     return spec, LoweredData(values=values, missing=missing)

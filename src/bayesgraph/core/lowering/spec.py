@@ -113,6 +113,9 @@ class VariableSpec:
     density_is_fixed : bool
         True when the variable's log-density term is constant in the latent values (an
         observed variable all of whose parents are fixed): optimisers may drop it.
+    constraint : tuple
+        ``()``, ``('interval', lower, upper)`` (``None`` for a missing bound), ``('ordered',)``
+        or ``('positive_ordered',)``: see :mod:`bayesgraph.core.variable.constraint`.
 
     Examples
     --------
@@ -134,6 +137,7 @@ class VariableSpec:
     n_missing: int = 0
     value_is_fixed: bool = False
     density_is_fixed: bool = False
+    constraint: tuple[Any, ...] = ()
 
     def full_shape(self, n_data: int) -> tuple[int, ...]:
         """Runtime shape: ``(n_data, *shape)`` if dynamic, else ``shape``."""

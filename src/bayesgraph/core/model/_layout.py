@@ -9,6 +9,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,9 +35,10 @@ class Layout:
 
     @classmethod
     def of(cls, program: Any) -> Layout:
-        """The layout of a program's latent sites (sorted by name)."""
+        """The layout of a program's latent sites (sorted by name), in unconstrained
+        coordinates (a simplex of K values takes K-1 entries)."""
         sites = sorted(program.latent_sites, key=lambda site: site.name)
-        return cls([(site.name, site.shape, site.size) for site in sites])
+        return cls([(site.name, site.free_shape, math.prod(site.free_shape)) for site in sites])
 
     def ravel(self, tree: Mapping[str, Any]) -> Any:
         """``{site: value}`` -> flat vector."""

@@ -44,7 +44,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
-from bayesgraph.core.compiler.distributions import facts
+from bayesgraph.core.compiler.distributions import unbounded
 from bayesgraph.core.model._krylov import coefficients, combine, solve, tridiagonal
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model.map import MAPModel
@@ -235,10 +235,13 @@ class MAPFisherModel(MAPModel):
 
     # -- moments ----------------------------------------------------------------------------
     def _exact(self, name: str) -> bool:
-        group, _ = self.program.locate(name)
         var = self.spec.variable(name)
-        support = facts(group.distribution).support
-        return var.role == "observed" or (support == "real" and self.dense)
+        return var.role == "observed" or (self._unbounded(name) and self.dense)
+
+    def _unbounded(self, name: str) -> bool:
+        """Whether the Laplace Gaussian of ``name`` is one in the variable's own values."""
+        group, _ = self.program.locate(name)
+        return unbounded(group.distribution, group.constraint)
 
     def _columns(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Flat entries of a variable that are unobserved, and their columns in the layout."""
@@ -268,8 +271,7 @@ class MAPFisherModel(MAPModel):
         if sampled:
             mc_means, mc_vars = super(MAPModel, self)._moments(sampled, n_samples)
             if not self.dense:  # real-support means are the MAP point itself
-                point = self._point([n for n in sampled if facts(
-                    self.program.locate(n)[0].distribution).support == "real"])
+                point = self._point([n for n in sampled if self._unbounded(n)])
                 mc_means.update(point)
             means.update(mc_means)
             variances.update(mc_vars)
@@ -277,8 +279,7 @@ class MAPFisherModel(MAPModel):
 
     def _means(self, names, n_samples):
         self._require_solved()
-        point = [n for n in names if self._exact(n) or facts(
-            self.program.locate(n)[0].distribution).support == "real"]
+        point = [n for n in names if self._exact(n) or self._unbounded(n)]
         means = self._point(point) if point else {}
         rest = [n for n in names if n not in means]
         if rest:
@@ -311,7 +312,7 @@ class MAPFisherModel(MAPModel):
         for name in names:
             var = self.spec.variable(name)
             if not (var.role == "observed"
-                    or facts(self.program.locate(name)[0].distribution).support == "real"):
+                    or self._unbounded(name)):
                 raise ValueError(
                     f"get_covariance needs variables with real support or complete data; "
                     f"{name!r} is {var.distribution}"

@@ -170,7 +170,7 @@ class MGVIModel(ModelBase):
         if int(n_samples) < 1 or int(n_iterations) < 1:
             raise ValueError("n_samples and n_iterations must be positive integers")
         for site in self.program.latent_sites:
-            if not standardisable(site.distribution):
+            if not standardisable(site.distribution, site.spec.constraint):
                 valid = sorted(k for k in TABLE if standardisable(k))
                 raise ValueError(
                     f"MGVIModel has no standardised coordinates for {site.label} "

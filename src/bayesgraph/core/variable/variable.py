@@ -26,6 +26,7 @@ from bayesgraph.core.distribution import (
 )
 from bayesgraph.core.operator.operators import ExpressionBase, Operator
 from bayesgraph.core.scope import Scopetor
+from bayesgraph.core.variable.constraint import Constraint
 from bayesgraph.core.variable.parameter import Parameter
 from bayesgraph.exceptions import DtypeError, ShapeError, UnknownParameterError
 
@@ -77,6 +78,15 @@ class VariableBase(Scopetor, ExpressionBase):
         A distribution class or name (default ``NormalDistribution``).
     dtype : {'float', 'int', 'bool'}, optional
         The values' type; by default the distribution's first allowed dtype.
+    lower, upper : float, optional
+        Bounds on the values, for any continuous distribution (see
+        :mod:`bayesgraph.core.variable.constraint`): a flat prior on the positive half-line is
+        ``distribution="NoDistribution", lower=0``; a proper prior is truncated to the bounds.
+        For distributions with parameters of these names (Uniform, TruncatedNormal) they are
+        those parameters.
+    constraint : str, optional
+        ``"positive"``, ``"negative"``, ``"unit_interval"``, ``"ordered"`` or
+        ``"positive_ordered"``.
     **parameters
         Distribution parameters, e.g. ``mean=0, variance=75``: constants or expressions.
 
@@ -86,6 +96,8 @@ class VariableBase(Scopetor, ExpressionBase):
     >>> v = Variable("v", shape=(2,), mean=[1.0, 2.0])
     >>> v.shape, v.dtype, type(v.distribution).__name__
     ((2,), 'float', 'NormalDistribution')
+    >>> Variable("sigma", distribution="NoDistribution", lower=0).constraint
+    Constraint(lower=0.0, upper=None, ordered=False)
     """
 
     is_dynamic: bool = False
@@ -102,7 +114,11 @@ class VariableBase(Scopetor, ExpressionBase):
                 f"{dist_cls.__name__}; allowed: {', '.join(dist_cls.dtypes)}"
             )
         object.__setattr__(self, "_dtype", dtype_name)
+        bounds = {k: parameters.pop(k) for k in ("lower", "upper", "constraint")
+                  if k in parameters and k not in dist_cls.parameter_names()}
         Scopetor.__init__(self, name, frame, _register=_register)
+        object.__setattr__(self, "_constraint",
+                           Constraint.make(**bounds, owner=self.global_name))
         self._install_distribution(dist_cls(), parameters)
 
     def _install_distribution(self, dist: DistributionBase, parameters: dict[str, Any]) -> None:
@@ -121,6 +137,11 @@ class VariableBase(Scopetor, ExpressionBase):
     def dtype(self) -> str:
         """``'float'``, ``'int'`` or ``'bool'``."""
         return self._dtype
+
+    @property
+    def constraint(self) -> Constraint | None:
+        """The constraint of ``lower=``/``upper=``/``constraint=`` (``None``: none)."""
+        return self._constraint
 
     @property
     def distribution(self) -> DistributionBase:
