@@ -9,11 +9,14 @@ MCMC against the exact conjugate posteriors is marked slow.
 import jax
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import gammaln
 
 from bayesgraph.core import Graph, StaticVariable, Variable
 from bayesgraph.core.compiler import Program
+from bayesgraph.core.distribution import get_distribution_class
 from bayesgraph.core.lowering import group, group_data, lower
 from bayesgraph.core.model import (
     ADVIModel,
@@ -431,3 +434,69 @@ def test_mcmc_on_a_truncated_prior():
     m = v * xs.sum()
     post = stats.truncnorm(-m / np.sqrt(v), np.inf, loc=m, scale=np.sqrt(v))
     _check(_mcmc(g, {g.x: xs}), "tr/mu", g.mu, post.mean(), post.var())
+
+
+# -- random parameters: densities, support checks and parameter checks --------------------
+positive = st.floats(0.2, 20.0)
+REFERENCE = {  # name -> (parameter strategy, scipy frozen distribution of the parameters)
+    "Gamma": (st.fixed_dictionaries({"concentration": positive, "rate": positive}),
+              lambda p: stats.gamma(p["concentration"], scale=1 / p["rate"])),
+    "InverseGamma": (st.fixed_dictionaries({"concentration": positive, "scale": positive}),
+                     lambda p: stats.invgamma(p["concentration"], scale=p["scale"])),
+    "Beta": (st.fixed_dictionaries({"alpha": positive, "beta": positive}),
+             lambda p: stats.beta(p["alpha"], p["beta"])),
+    "StudentT": (st.fixed_dictionaries({"degrees_of_freedom": positive,
+                                        "location": st.floats(-5, 5), "scale": positive}),
+                 lambda p: stats.t(p["degrees_of_freedom"], p["location"], p["scale"])),
+    "HalfCauchy": (st.fixed_dictionaries({"scale": positive}),
+                   lambda p: stats.halfcauchy(0, p["scale"])),
+    "HalfNormal": (st.fixed_dictionaries({"scale": positive}),
+                   lambda p: stats.halfnorm(0, p["scale"])),
+}
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(REFERENCE)), data=st.data())
+def test_random_parameters_against_scipy(name, data):
+    strategy, frozen = REFERENCE[name]
+    params = data.draw(strategy)
+    reference = frozen(params)
+    values = reference.ppf(np.array([0.1, 0.5, 0.9]))
+    x = Variable("x", distribution=name, **params)
+    expected = np.sum(reference.logpdf(values))
+    assert log_density(x, {x: values}) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+SUPPORTS = {  # name, parameters, a value outside the support
+    "Gamma": (dict(concentration=2.0), -0.5), "InverseGamma": (dict(concentration=2.0), 0.0),
+    "Beta": ({}, 1.5), "HalfCauchy": ({}, -1.0), "HalfNormal": ({}, -2.0),
+    "HalfStudentT": (dict(degrees_of_freedom=3.0), -0.1),
+    "Binomial": (dict(total_count=4, probability=0.5), 5.0),
+    "NegativeBinomial": (dict(mean=2.0, dispersion=1.0), -1.0),
+}
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(name=st.sampled_from(sorted(SUPPORTS)), scale=st.floats(0.1, 10.0),
+       position=st.integers(0, 4))
+def test_data_outside_the_support_are_refused(name, scale, position):
+    params, bad = SUPPORTS[name]
+    x = Variable("x", distribution=name, **params)
+    values = np.full(5, 0.5 if name == "Beta" else 1.0)
+    if bad < 0:  # any negative value is outside (whole numbers for counts)
+        bad = np.floor(bad * scale) if get_distribution_class(name).discrete else bad * scale
+    values[position] = bad
+    with pytest.raises(DataError, match="'x'"):
+        lower(x, {x: values})
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(name=st.sampled_from(["Gamma", "InverseGamma", "Beta", "HalfCauchy", "HalfNormal",
+                             "StudentT", "Dirichlet", "LKJCholesky", "NegativeBinomial"]),
+       bad=st.floats(-10.0, 0.0))
+def test_nonpositive_constant_parameters_are_refused(name, bad):
+    cls = get_distribution_class(name)
+    parameter = cls.positive[0]
+    with pytest.raises(DistributionError, match=f"parameter '{parameter}' of 'x'.*must be > 0"):
+        Variable("x", distribution=name, **{parameter: bad})
