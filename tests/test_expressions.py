@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.optimize
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bayesgraph.core import (
@@ -518,3 +518,55 @@ def test_gradients_flow_through_index_and_linear_algebra():
             numeric = (f(up) - f(down)) / 2e-6
             np.testing.assert_allclose(np.asarray(grad[name]).reshape(-1)[i], numeric,
                                        rtol=1e-5, atol=1e-6)
+
+
+ENTRY = st.sampled_from(["slice", "int", "constant", "dynamic", "static"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ENTRY, min_size=1, max_size=3), st.integers(0, 2**31))
+@example(["slice", "static"], 0)  # the broadcast block moves behind the leading slice
+@example(["slice", "constant", "dynamic"], 1)
+@example(["dynamic", "slice", "static"], 2)  # separated: the block comes first
+@example(["static", "int", "slice"], 3)
+def test_random_index_keys_match_numpy_per_example_and_member(kinds, seed):
+    """Keys mixing slices, integers, constant arrays and variable indices (per example or
+    static), in two entities that group together (member axis) and per variable."""
+    rng = np.random.default_rng(seed)
+    n, shape = 6, (3, 4, 5)
+    ws = rng.normal(size=(2, *shape))
+    dyn = [rng.integers(0, 3, n) for _ in range(2)]  # valid for every axis (>= 3 entries)
+    sta = [rng.integers(0, 3, 2) for _ in range(2)]
+    const = rng.integers(0, 3, 2)
+    integer = int(rng.integers(0, 3))
+    with Graph("g") as g:
+        for e in range(2):
+            with Entity(f"e{e}"):
+                w = StaticVariable("w", shape=shape, distribution="NoDistribution")
+                a = Variable("a", dtype="int", distribution="NoDistribution")
+                s = StaticVariable("s", shape=(2,), dtype="int", distribution="NoDistribution")
+                pick = {"slice": slice(None), "int": integer, "constant": const,
+                        "dynamic": a, "static": s}
+                expr = w[tuple(pick[k] for k in kinds)]
+                per_example = [
+                    ws[e][tuple({"slice": slice(None), "int": integer, "constant": const,
+                                 "dynamic": dyn[e][i], "static": sta[e]}[k] for k in kinds)]
+                    for i in range(n)]
+                expected = np.stack(per_example)
+                Variable("d", shape=expected.shape[1:], distribution="Dirac",
+                         mean=expr + 0 * a)
+                if e == 0:
+                    want = [expected]
+                else:
+                    want.append(expected)
+    data = {}
+    for e in range(2):
+        ent = getattr(g, f"e{e}")
+        data.update({ent.w: ws[e], ent.a: dyn[e], ent.s: sta[e]})
+    names = ["g/e0/d", "g/e1/d"]
+    for grouping in (True, False):
+        values, grouped = values_of(g, data, names, grouping=grouping)
+        if grouping:
+            assert grouped.group_of("g/e0/d").members == tuple(names)
+        for e, name in enumerate(names):
+            np.testing.assert_array_equal(values[name], want[e])
