@@ -142,16 +142,18 @@ def values_of(graph, data, names, grouping=True):
 W3 = RNG.normal(size=(3, 4, 5))
 IDX_A = RNG.integers(0, 3, N)
 IDX_C = RNG.integers(0, 5, N)
+V5 = RNG.normal(size=(N, 5))
 
 
 @pytest.mark.parametrize("case", ["first", "middle", "separated", "static", "constant2d",
-                                  "row", "expression"])
+                                  "row", "expression", "dynamic_x"])
 def test_index_forms_match_numpy(case):
     with Graph("g") as g:
         w = StaticVariable("w", shape=(3, 4, 5), distribution="NoDistribution")
         a = Variable("a", dtype="int", distribution="NoDistribution")
         c = Variable("c", dtype="int", distribution="NoDistribution")
         s = StaticVariable("s", shape=(6,), dtype="int", distribution="NoDistribution")
+        v = Variable("v", shape=(5,), distribution="NoDistribution")  # one vector per example
         expr, expected = {
             "first": (lambda: w[a], lambda: W3[IDX_A]),
             "middle": (lambda: w[:, 1, c], lambda: W3[:, 1, IDX_C].T),
@@ -163,9 +165,10 @@ def test_index_forms_match_numpy(case):
                                                    (N, 2, 2))),
             "row": (lambda: w[a, 1:3, :], lambda: W3[IDX_A, 1:3, :]),
             "expression": (lambda: w[2 - a, 0, c], lambda: W3[2 - IDX_A, 0, IDX_C]),
+            "dynamic_x": (lambda: v[c], lambda: V5[np.arange(N), IDX_C]),
         }[case]
         Variable("d", shape=expected().shape[1:], distribution="Dirac", mean=expr() + 0 * a)
-    data = {g.w: W3, g.a: IDX_A, g.c: IDX_C, g.s: [0, 2, 1, 1, 0, 2]}
+    data = {g.w: W3, g.a: IDX_A, g.c: IDX_C, g.s: [0, 2, 1, 1, 0, 2], g.v: V5}
     values, _ = values_of(g, data, ["g/d"])
     np.testing.assert_allclose(values["g/d"], expected(), rtol=0, atol=0)
 
@@ -570,3 +573,28 @@ def test_random_index_keys_match_numpy_per_example_and_member(kinds, seed):
             assert grouped.group_of("g/e0/d").members == tuple(names)
         for e, name in enumerate(names):
             np.testing.assert_array_equal(values[name], want[e])
+
+
+def test_mgvi_on_alpha_of_group_is_exact():
+    """MGVI is exact on linear-Gaussian graphs: the index path gives the exact posterior."""
+    from bayesgraph.core.model import MGVIModel
+
+    mean, cov = exact_posterior()
+    h, data = varying_intercepts_and_slopes(one_hot=False)
+    fit = fitted(MGVIModel, h, data)
+    got = np.concatenate([np.atleast_1d(fit.get_means(v)) for v in (h.mu, h.alpha, h.beta)])
+    np.testing.assert_allclose(got, mean, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_mcmc_on_alpha_of_group_matches_the_exact_posterior():
+    from bayesgraph.core.model import MCMCModel
+
+    mean, cov = exact_posterior()
+    h, data = varying_intercepts_and_slopes(one_hot=False)
+    fit = MCMCModel(h, data=data, seed=0, num_samples=1000, num_warmup=1000).solve()
+    draws = np.concatenate([np.asarray(fit.get_samples(v, n_samples=1000)).reshape(1000, -1)
+                            for v in (h.mu, h.alpha, h.beta)], axis=1)
+    sd = np.sqrt(np.diag(cov))
+    assert np.max(np.abs(draws.mean(0) - mean) / sd) < 0.25  # Monte Carlo error ~0.05 sd
+    assert np.allclose(draws.std(0), sd, rtol=0.15)

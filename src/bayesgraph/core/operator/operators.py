@@ -359,7 +359,14 @@ class ExpressionBase:
 
     @property
     def T(self):  # noqa: N802 - numpy's name
-        """The transpose (axes of the variable's own shape reversed), as numpy's ``.T``."""
+        """The transpose (axes of the variable's own shape reversed), as numpy's ``.T``.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import StaticVariable
+        >>> StaticVariable("m", shape=(2, 3)).T.op
+        'transpose'
+        """
         return make("transpose", self._node(), axes=None)
 
     def __getitem__(self, key):
