@@ -30,6 +30,7 @@ __all__ = [
     "UnknownDistributionError",
     "UnknownParameterError",
     "ConstraintError",
+    "ResourceError",
     "DtypeError",
     "DataError",
     "MissingVariableError",
@@ -204,6 +205,17 @@ class ConvergenceError(BayesGraphError, RuntimeError):
     Examples
     --------
     >>> issubclass(ConvergenceError, RuntimeError)
+    True
+    """
+
+
+class ResourceError(BayesGraphError, MemoryError):
+    """A request that needs more memory (or time) than this machine has; the message gives
+    the estimate and the fix.
+
+    Examples
+    --------
+    >>> issubclass(ResourceError, MemoryError)
     True
     """
 

@@ -37,6 +37,7 @@ from bayesgraph.core.model._compilation_cache import (
     ensure_compilation_cache,
     program_for,
 )
+from bayesgraph.core.model._resources import MAX_VALUES, check_request, chunk_size
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
 from bayesgraph.exceptions import DiscreteLatentError, MissingVariableError, NotSolvedError
@@ -174,8 +175,21 @@ class ModelBase:
 
     # -- from site draws to variables -------------------------------------------------------
     def _draws(self, n_samples: int, names: list[str]) -> dict[str, np.ndarray]:
-        """``{global name: array (n_samples, *runtime shape)}`` for ``names``."""
+        """``{global name: array (n_samples, *runtime shape)}`` for ``names``.
+
+        Refuses (:class:`~bayesgraph.exceptions.ResourceError`) a request that would not fit
+        in memory, before drawing anything.
+        """
+        check_request(f"{type(self).__name__}: drawing {_listed(names)}", n_samples,
+                      self._values_per_draw(names),
+                      fix="or fewer variables; get_means and get_variances work in chunks")
         return self._values(self._draw_sites(n_samples), names, n_samples)
+
+    def _values_per_draw(self, names: list[str]) -> int:
+        """Scalars one joint draw of ``names`` holds, with the latent sites it comes from."""
+        sites = sum(site.size for site in self.program.latent_sites)
+        return sites + sum(int(np.prod(self.spec.variable(n).full_shape(self.n_data)))
+                           for n in names)
 
     def _values(self, sites: dict[str, np.ndarray], names: list[str], n: int, *,
                 deterministic: dict[int, np.ndarray] | None = None,
@@ -243,11 +257,33 @@ class ModelBase:
 
     def _moments(self, names: list[str], n_samples: int
                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Means and variances of ``names``; by default Monte Carlo over ``_draw_sites``."""
-        draws = self._draws(n_samples, names)
-        means = {n: np.mean(draws[n].astype(np.float64), axis=0) for n in names}
-        variances = {n: np.var(draws[n].astype(np.float64), axis=0) for n in names}
-        return means, variances
+        """Means and variances of ``names``; by default Monte Carlo over ``_draw_sites``,
+        in chunks of draws (memory bounded whatever ``n_samples``), merged exactly (Chan et
+        al.'s pairwise update of means and sums of squared deviations)."""
+        per_draw = self._values_per_draw(names)
+        what = f"{type(self).__name__}: moments of {_listed(names)}"
+        # one draw must fit in memory, and the whole request must not run for hours
+        check_request(what, 1, per_draw, fix="or fewer variables")
+        if n_samples * per_draw > MAX_VALUES:
+            check_request(what, n_samples, per_draw, fix="or fewer variables")
+        chunk = chunk_size(n_samples, per_draw)
+        count, means, squares = 0, {}, {}
+        for start in range(0, n_samples, chunk):
+            size = min(chunk, n_samples - start)
+            draws = self._values(self._draw_sites(size), names, size)
+            for n in names:
+                values = draws[n].astype(np.float64)
+                mean = np.mean(values, axis=0)
+                square = np.sum((values - mean) ** 2, axis=0)
+                if count == 0:
+                    means[n], squares[n] = mean, square
+                    continue
+                delta = mean - means[n]
+                total = count + size
+                means[n] = means[n] + delta * (size / total)
+                squares[n] = squares[n] + square + delta ** 2 * (count * size / total)
+            count += size
+        return means, {n: squares[n] / count for n in names}
 
     def _means(self, names: list[str], n_samples: int) -> dict[str, np.ndarray]:
         """Means only (models with cheaper means than variances override this)."""
@@ -433,6 +469,11 @@ def _rebuild(structure: Any, results: dict[str, Any]) -> Any:
     if isinstance(structure, tuple):
         return tuple(_rebuild(v, results) for v in structure)
     return structure  # pragma: no cover
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _check_n(n_samples: Any) -> int:
