@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.optimize
+import scipy.stats
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -598,3 +599,39 @@ def test_mcmc_on_alpha_of_group_matches_the_exact_posterior():
     sd = np.sqrt(np.diag(cov))
     assert np.max(np.abs(draws.mean(0) - mean) / sd) < 0.25  # Monte Carlo error ~0.05 sd
     assert np.allclose(draws.std(0), sd, rtol=0.15)
+
+
+def test_gp_with_multivariate_normal_and_the_kernel():
+    """The same GP written with MultivariateNormal: (a) latent f ~ MVN(0, K), y ~ N(f, noise)
+    gives the textbook posterior of f; (b) y ~ MVN(0, K(l, s) + noise I) with latent
+    hyper-parameters gives the same MAP as the cholesky/solve_triangular/logdet version
+    (scipy's optimum of the closed form)."""
+    n, noise = T.size, 0.04
+    with Graph("gp") as gp:
+        kernel = squared_exponential_kernel(T, T, 1.5, 0.8) + 1e-8 * np.eye(n)
+        f = StaticVariable("f", shape=(n,), distribution="MultivariateNormal",
+                           covariance=kernel)
+        Variable("y", shape=(n,), mean=f, variance=noise)
+    fit = fitted(MAPFisherModel, gp, {gp.y: Y_GP[None]})
+    kmat = se_kernel(T, 1.5, 0.8) + 1e-8 * np.eye(n)
+    solve = np.linalg.solve(kmat + noise * np.eye(n), np.c_[Y_GP, kmat])
+    np.testing.assert_allclose(fit._point(["gp/f"])["gp/f"], kmat @ solve[:, 0], atol=1e-6)
+    np.testing.assert_allclose(fit.get_covariance(["gp/f"]), kmat - kmat @ solve[:, 1:],
+                               atol=1e-6)
+
+    with Graph("marginal") as marginal:
+        log_l = StaticVariable("log_l", mean=0, variance=1)
+        log_s = StaticVariable("log_s", mean=0, variance=1)
+        cov = squared_exponential_kernel(T, T, exp(2 * log_s), exp(log_l)) + noise * np.eye(n)
+        StaticVariable("y", shape=(n,), distribution="MultivariateNormal",
+                       cholesky_factor=cholesky(cov))
+    fit = fitted(MAPModel, marginal, {marginal.y: Y_GP})
+
+    def negative_log_posterior(theta):
+        c = se_kernel(T, np.exp(2 * theta[1]), np.exp(theta[0])) + noise * np.eye(n)
+        return -scipy.stats.multivariate_normal(np.zeros(n), c).logpdf(Y_GP) + 0.5 * theta @ theta
+
+    best = scipy.optimize.minimize(negative_log_posterior, np.zeros(2), method="BFGS",
+                                   options={"gtol": 1e-10})
+    got = np.array([fit._point([v])[v] for v in ("marginal/log_l", "marginal/log_s")]).ravel()
+    np.testing.assert_allclose(got, best.x, atol=1e-5)
