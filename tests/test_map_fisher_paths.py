@@ -63,8 +63,8 @@ def test_matrix_free_draws_follow_the_laplace_gaussian(fits):
 def test_matrix_free_path_reports_a_flat_direction():
     with Graph("flat") as flat:
         q = Variable("q", distribution="NoDistribution")
-        Variable("r", mean=q, variance=1.0)
-        Variable("free_floating", distribution="NoDistribution")
+        other = Variable("other", distribution="NoDistribution")
+        Variable("r", mean=q + other, variance=1.0)  # only q + other is seen: q - other is flat
     model = MAPFisherModel(flat, data={flat.r: [1.0]}, max_dense_dimension=0, seed=0)
     model.solve()
     with pytest.raises(ConvergenceError, match="not positive definite"):

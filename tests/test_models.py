@@ -19,6 +19,8 @@ from bayesgraph.exceptions import (
     ConvergenceWarning,
     DataError,
     DiscreteLatentError,
+    ImproperPosteriorError,
+    InvalidParameterError,
     MissingVariableError,
     NotSolvedError,
 )
@@ -189,12 +191,18 @@ def test_convergence_is_never_silent():
     with Graph("bad") as bad:
         v = Variable("v", mean=0, variance=1)
         Variable("y", mean=0, variance=v)  # a variance expression that is 0 at the start
-    with pytest.raises(ConvergenceError, match="optimisation failed"):
+    with pytest.raises(InvalidParameterError, match="'variance' of 'bad/y'.* is 0 at"):
         MAPModel(bad, {bad.y: [1.0]}, random_initial_value_scale=0.0).solve()
     with Graph("flat") as flat:
         Variable("free", distribution="NoDistribution")
-    with pytest.raises(ConvergenceError, match="not positive definite"):
+    with pytest.raises(ImproperPosteriorError, match="'flat/free' has a flat prior"):
         MAPFisherModel(flat).solve()
+    with Graph("sum") as total:  # informed, yet improper: only a + b is seen
+        a = Variable("a", distribution="NoDistribution")
+        b = Variable("b", distribution="NoDistribution")
+        Variable("y", mean=a + b, variance=1.0)
+    with pytest.raises(ConvergenceError, match="not positive definite"):
+        MAPFisherModel(total, {total.y: [1.0]}).solve()
 
 
 def test_requests_structures_and_names(family):

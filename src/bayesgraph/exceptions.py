@@ -30,7 +30,10 @@ __all__ = [
     "UnknownDistributionError",
     "UnknownParameterError",
     "ConstraintError",
+    "InvalidParameterError",
+    "ImproperPosteriorError",
     "ResourceError",
+    "BoundaryWarning",
     "DtypeError",
     "DataError",
     "MissingVariableError",
@@ -136,6 +139,27 @@ class ConstraintError(DistributionError):
     """
 
 
+class InvalidParameterError(DistributionError):
+    """A distribution parameter outside its valid range where the prior puts its centre (a
+    negative variance expression, a probability above 1); raised by every model class.
+
+    Examples
+    --------
+    >>> issubclass(InvalidParameterError, ValueError)
+    True
+    """
+
+
+class ImproperPosteriorError(BayesGraphError, ValueError):
+    """A variable with a flat prior that no data inform: its posterior is improper.
+
+    Examples
+    --------
+    >>> issubclass(ImproperPosteriorError, ValueError)
+    True
+    """
+
+
 class UnknownParameterError(DistributionError, AttributeError):
     """A distribution parameter name is not valid for the variable's distribution.
 
@@ -236,5 +260,16 @@ class ConvergenceWarning(BayesGraphWarning):
     Examples
     --------
     >>> issubclass(ConvergenceWarning, UserWarning)
+    True
+    """
+
+
+class BoundaryWarning(ConvergenceWarning):
+    """A mode (MAP, MAP-Fisher) on the boundary of a variable's support, where the Laplace
+    approximation is not valid.
+
+    Examples
+    --------
+    >>> issubclass(BoundaryWarning, ConvergenceWarning)
     True
     """

@@ -174,6 +174,9 @@ class Emitter:
     def observe(self, group: GroupSpec, d: Any, value: Any) -> None:
         """See an observed (or completed) group value with its distribution."""
 
+    def parameters(self, group: GroupSpec, params: dict[str, Any]) -> None:
+        """See a random group's parameters (Halerium's names, before numpyro's)."""
+
     def deterministic(self, group: GroupSpec, value: Any) -> Any:
         return value
 
@@ -477,6 +480,7 @@ class Program:
                     value.reshape(-1)[idx]).reshape(full)
             env[group.index] = emitter.deterministic(group, value)
             return
+        emitter.parameters(group, params)
         d = dtable.build(group.distribution, params, full, group.constraint)
         site = self._site_of_group.get(group.index)
         if group.role == "latent":
@@ -532,6 +536,7 @@ class Program:
                 env[g.index] = value if g.role == "latent" else self._complete(g, data, value)
         for g in groups:  # every value is known: score and observe at once
             params = self._parameters(g, env, data)
+            emitter.parameters(g, params)
             d = dtable.build(g.distribution, params, g.full_shape(self.n_data), g.constraint)
             if g.role == "latent":
                 emitter.score(self._site_of_group[g.index], d, site_values[g.index])

@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -31,7 +32,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesgraph.core.compiler.checks import check_function, first_problem
 from bayesgraph.core.lowering import group, group_data, lower, member_slices
+from bayesgraph.core.lowering.checks import uninformed_flat_variables
 from bayesgraph.core.model._compilation_cache import (
     cached_functions,
     ensure_compilation_cache,
@@ -40,7 +43,13 @@ from bayesgraph.core.model._compilation_cache import (
 from bayesgraph.core.model._resources import MAX_VALUES, check_request, chunk_size
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
-from bayesgraph.exceptions import DiscreteLatentError, MissingVariableError, NotSolvedError
+from bayesgraph.exceptions import (
+    DiscreteLatentError,
+    ImproperPosteriorError,
+    InvalidParameterError,
+    MissingVariableError,
+    NotSolvedError,
+)
 
 _DTYPES = {"float64": True, "float32": False}
 
@@ -116,8 +125,48 @@ class ModelBase:
         self._solved = not self.requires_solve
         if not self.supports_discrete_latents:
             self._reject_discrete_latents()
+        if self.requires_solve:
+            self._reject_improper_posterior()
         with self._precision():
             self._data = self.program.data_args(self._grouped_data, self._float())
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every ``solve`` first refuses parameters invalid at the prior's centre with one
+        :class:`~bayesgraph.exceptions.InvalidParameterError` (see ``_checked_solve``)."""
+        super().__init_subclass__(**kwargs)
+        solve = cls.__dict__.get("solve")
+        if solve is not None and not getattr(solve, "_checked", False):
+            cls.solve = _checked_solve(solve)
+
+    def _parameter_problem(self) -> InvalidParameterError | None:
+        """The error for a parameter invalid at the prior's centre, if there is one (a
+        jitted check, compiled once per program: see ``compiler.checks``)."""
+        program = self.program
+
+        def build():
+            return jax.jit(check_function(program))
+
+        with self._precision():
+            problem = first_problem(program, self._data, self._functions(build, "check"))
+        if problem is None:
+            return None
+        return InvalidParameterError(
+            f"{type(self).__name__}: {problem.describe()}; the density is undefined there. "
+            f"Give the variables this parameter is computed from priors that keep it valid "
+            f"(for a variance: a square, HalfNormal, or lower=0), or fix its expression"
+        )
+
+    def _reject_improper_posterior(self) -> None:
+        names = uninformed_flat_variables(self.spec)
+        if names:
+            listed = ", ".join(repr(n) for n in names[:5])
+            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+            raise ImproperPosteriorError(
+                f"{type(self).__name__}: {listed}{more} ha{'ve' if len(names) > 1 else 's'} "
+                "a flat prior (NoDistribution) and no data inform it: no observed variable "
+                "depends on it, so its posterior is improper. Give it data, a proper prior "
+                "(e.g. distribution='Normal'), or bounds on both sides (lower= and upper=)"
+            )
 
     # -- helpers for subclasses -----------------------------------------------------------
     def _precision(self):
@@ -469,6 +518,29 @@ def _rebuild(structure: Any, results: dict[str, Any]) -> Any:
     if isinstance(structure, tuple):
         return tuple(_rebuild(v, results) for v in structure)
     return structure  # pragma: no cover
+
+
+def _checked_solve(solve: Any) -> Any:
+    """Wrap a model class's ``solve``: first refuse a model with a parameter invalid at the
+    prior's centre, with one InvalidParameterError naming the variable and parameter
+    (before, MAP failed with a NaN objective, ADVI with numpyro's bare error, MGVI with a
+    misleading message, and NUTS silently stayed in the valid region)."""
+
+    @functools.wraps(solve)
+    def checked(self: ModelBase) -> Any:
+        if getattr(self, "_solving", False):  # a subclass's solve calling super().solve()
+            return solve(self)
+        problem = self._parameter_problem()
+        if problem is not None:
+            raise problem
+        self._solving = True
+        try:
+            return solve(self)
+        finally:
+            self._solving = False
+
+    checked._checked = True  # type: ignore[attr-defined]
+    return checked
 
 
 def _listed(names: list[str]) -> str:

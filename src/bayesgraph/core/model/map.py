@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesgraph.core.compiler.distributions import unbounded
 from bayesgraph.core.model._common import override, site_values
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model._optimize import (
@@ -40,7 +41,12 @@ from bayesgraph.core.model._optimize import (
 )
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
-from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
+from bayesgraph.exceptions import BoundaryWarning, ConvergenceError, ConvergenceWarning
+
+#: an unconstrained coordinate beyond this lies on the support's boundary (exp(-25) ~ 1e-11)
+BOUNDARY = 25.0
+#: ... or beyond this when the optimiser stopped without converging (exp(-10) ~ 5e-5)
+NEAR_BOUNDARY = 10.0
 
 
 class MAPModel(ModelBase):
@@ -172,7 +178,8 @@ class MAPModel(ModelBase):
             if self.dimension and needs_polish(result, self.tolerance):
                 result, sites, extras = self._fns["refine"](result, self._data)
             if self.dimension:
-                self._check(result)
+                converged = self._check(result)
+                self._warn_at_boundary(np.asarray(result.z), sites, converged)
             self._z = result.z
             self._sites = {k: np.asarray(v) for k, v in sites.items()}
         self._solved = True
@@ -182,7 +189,8 @@ class MAPModel(ModelBase):
     def _after_fit(self, extras: Any) -> None:
         """Hook for subclasses: receives :meth:`_extras`' result after a fit."""
 
-    def _check(self, result: Any) -> None:
+    def _check(self, result: Any) -> bool:
+        """Raise if the optimisation failed; warn (and return False) if it did not converge."""
         value, gnorm = float(result.value), float(result.grad_norm)
         iterations, stalled = int(result.iterations), bool(result.stalled)
         self.optimisation = {"objective": value, "grad_norm": gnorm, "iterations": iterations,
@@ -197,9 +205,9 @@ class MAPModel(ModelBase):
             )
         threshold = self.tolerance * max(1.0, abs(value))
         if gnorm <= threshold:
-            return
+            return True
         if stalled and gnorm <= 1e-6 * max(1.0, abs(value)):
-            return  # converged to the precision the arithmetic allows
+            return True  # converged to the precision the arithmetic allows
         reason = (f"reached max_iterations={self.max_iterations}" if iterations >=
                   self.max_iterations else "stopped making progress")
         warnings.warn(
@@ -209,6 +217,33 @@ class MAPModel(ModelBase):
             + ("'L-BFGS'" if self.solver == "Adam" else "'Adam'"),
             ConvergenceWarning, stacklevel=3,
         )
+        return False
+
+    def _warn_at_boundary(self, z: np.ndarray, sites: dict[str, Any], converged: bool
+                          ) -> None:
+        """Warn when the mode lies on the boundary of a constrained variable's support: its
+        unconstrained coordinate is beyond :data:`BOUNDARY` (a scale below about 1e-11), or
+        beyond :data:`NEAR_BOUNDARY` (about 5e-5) while the optimiser was still moving."""
+        limit = BOUNDARY if converged else NEAR_BOUNDARY
+        slices = self._layout.slices()
+        hits = []
+        for site in self.program.latent_sites:
+            if unbounded(site.distribution, site.spec.constraint):
+                continue
+            u = z[slices[site.name]]
+            if u.size and np.max(np.abs(u)) > limit:
+                at = int(np.argmax(np.abs(u)))
+                value = np.asarray(sites[site.name]).reshape(-1)
+                hits.append(f"{site.label} (at {value[min(at, value.size - 1)]:.3g})")
+        if hits:
+            warnings.warn(
+                f"{type(self).__name__}: the mode of {', '.join(hits)} lies on the boundary of "
+                "its support: the density rises towards the boundary (typical of a "
+                "hierarchical scale that the data cannot pin down), so the mode is not a useful "
+                "summary and the Laplace approximation (MAPFisherModel) is not valid there. "
+                "Use MCMCModel or ADVIModel, or give it a prior that vanishes at the boundary "
+                "(e.g. Gamma(concentration=2, ...) or LogNormal for a scale)",
+                BoundaryWarning, stacklevel=4)
 
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         assert self._sites is not None
