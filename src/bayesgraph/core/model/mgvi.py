@@ -88,6 +88,8 @@ from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
 
 _HUTCHINSON_PROBES = 8
+#: the largest move (posterior sds) of the answer that counts as settled
+SETTLED = 0.1
 #: keys of Dirac groups among site names (a global name never starts with '/')
 _DIRAC = "/dirac/"
 
@@ -299,10 +301,32 @@ class MGVIModel(ModelBase):
         minimise = make_solver(kl, solver, max_iterations, tolerance, learning_rate, jit=False)
         n_kl = 2 * n_samples if symmetric else n_samples
 
+        def spread(xi, deltas, chol, data):
+            """Posterior sds of ``xi`` and the Monte-Carlo standard error of the sampled-KL
+            minimiser ``xi`` (dense mode), both per coordinate: the error is
+            ``M^{-1} cov(g) M^{-1} / n`` with ``g`` the energy gradients at the samples
+            (averaged over antithetic pairs, which cancels their linear part: zero for a
+            linear-Gaussian graph)."""
+            if not dense:
+                zero = jnp.zeros_like(xi)
+                return zero, zero
+            grads = jax.vmap(lambda d: jax.grad(energy)(xi + d, data))(deltas)
+            if symmetric:
+                half = deltas.shape[0] // 2
+                grads = (grads[:half] + grads[half:2 * half]) / 2.0
+            centred = grads - jnp.mean(grads, axis=0)
+            n = grads.shape[0]
+            inverse = jsl.cho_solve((chol, True), centred.T)  # M^{-1} g, one column per g
+            error = jnp.sqrt(jnp.sum(inverse ** 2, axis=1) / max(n - 1, 1) / n)
+            root = jsl.solve_triangular(chol, jnp.eye(xi.size, dtype=xi.dtype), lower=True)
+            sd = jnp.sqrt(jnp.sum(root ** 2, axis=0))  # sqrt(diag(M^{-1}))
+            return sd, error
+
         def iterate(xi, key, data):
             deltas, chol, worst = samples(xi, key, n_kl, data)
             result = minimise(xi, (deltas, data))
-            return result, jnp.all(jnp.isfinite(chol)), worst
+            sd, error = spread(result.z, deltas, chol, data)
+            return result, jnp.all(jnp.isfinite(chol)), worst, sd, error
 
         def finalise(xi, key, data):
             x0 = values(xi, data)
@@ -369,10 +393,14 @@ class MGVIModel(ModelBase):
                 for _ in range(self.n_iterations):
                     if not self.sample_caching:
                         key = self._next_key()
-                    result, metric_ok, worst = self._fns['iterate'](xi, key, self._data)
+                    previous = xi
+                    result, metric_ok, worst, sd, error = self._fns['iterate'](
+                        xi, key, self._data)
                     self._record(result, bool(metric_ok), float(worst))
                     xi = result.z
                 self._check_last()
+                self._check_settled(np.asarray(previous), np.asarray(xi), np.asarray(sd),
+                                    np.asarray(error))
             if self.dimension:
                 x0, variances, curvature, metric_ok = self._fns['finalise'](xi, self._next_key(),
                                                                      self._data)
@@ -433,6 +461,34 @@ class MGVIModel(ModelBase):
             "results may be inaccurate. Increase max_iterations or n_iterations",
             ConvergenceWarning, stacklevel=3,
         )
+
+    def _check_settled(self, previous: np.ndarray, xi: np.ndarray, sd: np.ndarray,
+                       error: np.ndarray) -> None:
+        """Warn when the answer still moves: between the last two iterations, or with the
+        samples (its Monte-Carlo error), by more than :data:`SETTLED` posterior sds."""
+        if not self.dense or not np.all(sd > 0):
+            return
+        self.diagnostics = {"last_step_sd": float(np.max(np.abs(xi - previous) / sd)),
+                            "mc_error_sd": float(np.max(error / sd))}
+        worst = {"iterations": (np.abs(xi - previous) / sd, "n_iterations"),
+                 "samples": (error / sd, "n_samples")}
+        for what, (ratio, option) in worst.items():
+            if self.n_iterations < 2 and what == "iterations":
+                continue
+            if float(np.max(ratio)) <= SETTLED:
+                continue
+            at = int(np.argmax(ratio))
+            name = next(n for n, sl in self.layout.slices().items() if sl.start <= at < sl.stop)
+            site = next(s for s in self.program.latent_sites if s.name == name)
+            moved = ("moved between the last two iterations" if what == "iterations" else
+                     "has a Monte-Carlo error from its samples")
+            warnings.warn(
+                f"MGVIModel: the answer has not settled: the mean of {site.label} {moved} "
+                f"by {float(np.max(ratio)):.2g} posterior standard deviations (more than "
+                f"{SETTLED}). Increase {option} (now {getattr(self, option)}); if it keeps "
+                "moving, MGVI's Gaussian in standardised coordinates does not fit this "
+                "posterior (see docs/trust.md): use MCMCModel", ConvergenceWarning,
+                stacklevel=4)
 
     def _raise_singular(self) -> None:
         self._solved = False
