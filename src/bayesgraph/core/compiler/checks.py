@@ -38,6 +38,7 @@ from numpyro.distributions import biject_to
 from bayesgraph.core.compiler import distributions as dtable
 from bayesgraph.core.compiler.program import Emitter, LatentSite, Program
 from bayesgraph.core.lowering.groups import GroupSpec
+from bayesgraph.core.lowering.spec import Op, Ref
 
 #: unconstrained coordinates at which flat (NoDistribution) variables are tried
 FLAT_POINTS = (0.0, 0.5, -1.3)
@@ -139,6 +140,35 @@ class _CheckEmitter(Emitter):
             self.records[f"{group.index}/{key}"] = (jnp.any(flat), member, values[where])
 
 
+def _reads_variables(expr: Any) -> bool:
+    if isinstance(expr, Ref):
+        return True
+    return isinstance(expr, Op) and any(_reads_variables(a) for a in expr.args)
+
+
+def needs_check(program: Program) -> bool:
+    """Whether any restricted parameter (a variance, a probability, a covariance, ...) is an
+    expression of variables; constant parameters were checked when they were set, and
+    unrestricted ones (a mean) need none, so most regressions skip the check.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, StaticVariable, Variable
+    >>> from bayesgraph.core.lowering import group, lower
+    >>> with Graph("c") as g:
+    ...     s = StaticVariable("s")
+    ...     y = Variable("y", mean=s, variance=s ** 2)
+    >>> needs_check(Program(group(lower(g)[0])))
+    True
+    """
+    for var in program.spec.variables:
+        facts = dtable.facts(var.distribution)
+        for key, expr in var.params:
+            if _rule(facts, key) != "finite" and _reads_variables(expr):
+                return True
+    return False
+
+
 def check_function(program: Program) -> Any:
     """A function ``(point, data) -> records`` to jit: the parameters' validity at the
     prior's centre with flat variables at ``point`` (see :func:`first_problem`).
@@ -173,6 +203,8 @@ def first_problem(program: Program, data: Any, run: Any = None) -> Problem | Non
     >>> first_problem(program, program.data_args(group_data(grouped, data))) is None
     True
     """
+    if not needs_check(program):
+        return None
     run = run or jax.jit(check_function(program))
     flat = any(site.improper for site in program.latent_sites)
     found = []

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bayesgraph.core.compiler.checks import check_function, first_problem
+from bayesgraph.core.compiler.checks import check_function, first_problem, needs_check
 from bayesgraph.core.lowering import group, group_data, lower, member_slices
 from bayesgraph.core.lowering.checks import uninformed_flat_variables
 from bayesgraph.core.model._compilation_cache import (
@@ -142,6 +142,8 @@ class ModelBase:
         """The error for a parameter invalid at the prior's centre, if there is one (a
         jitted check, compiled once per program: see ``compiler.checks``)."""
         program = self.program
+        if not needs_check(program):
+            return None
 
         def build():
             return jax.jit(check_function(program))
