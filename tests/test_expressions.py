@@ -28,8 +28,11 @@ from bayesgraph.core import (
     cholesky,
     concatenate,
     cumsum,
+    equal,
     exp,
     greater,
+    greater_equal,
+    less_equal,
     logdet,
     solve_triangular,
     squared_exponential_kernel,
@@ -335,7 +338,7 @@ V = RNG.normal(size=(4,))
 
 @pytest.mark.parametrize("name", ["cholesky", "solve_lower_vector", "solve_upper_matrix",
                                   "logdet", "cumsum", "cumsum_flat", "concatenate", "where",
-                                  "kernel", "kernel_ard"])
+                                  "where_equal", "kernel", "kernel_ard"])
 def test_linear_algebra_against_numpy(name):
     x1, x2 = RNG.normal(size=(5, 2)), RNG.normal(size=(3, 2))
     with Graph("g") as g:
@@ -357,6 +360,10 @@ def test_linear_algebra_against_numpy(name):
                             lambda: np.concatenate([V, B[:, 0], [1.0]])),
             "where": (lambda: where(greater(v, 0), v, exp(v)),
                       lambda: np.where(V > 0, V, np.exp(V))),
+            "where_equal": (lambda: where(equal(b[:, 0] * 0 + cumsum(v * 0 + 1), 2.0), v, 0.0)
+                            + less_equal(v, 0.1) + greater_equal(v, -0.1),
+                            lambda: np.where(np.arange(1, 5) == 2, V, 0.0) + (V <= 0.1)
+                            + (V >= -0.1)),
             "kernel": (lambda: squared_exponential_kernel(x1[:, 0], x2[:, 0], v[0] ** 2, 0.7),
                        lambda: V[0] ** 2 * np.exp(
                            -0.5 * (x1[:, :1] - x2[:, 0]) ** 2 / 0.49)),

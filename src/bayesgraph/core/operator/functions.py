@@ -26,7 +26,8 @@ from bayesgraph.core.operator.operators import as_node, make
 __all__ = [
     "exp", "log", "log1p", "expm1", "sqrt", "square", "sin", "cos", "tan", "arcsin", "arccos",
     "arctan", "sinh", "cosh", "tanh", "abs", "sign", "sigmoid", "softplus", "maximum",
-    "minimum", "where", "clip", "greater", "less", "power", "pow", "sum", "mean", "prod",
+    "minimum", "where", "clip", "greater", "less", "greater_equal", "less_equal", "equal",
+    "power", "pow", "sum", "mean", "prod",
     "max", "min", "logsumexp", "softmax", "matmul", "dot", "reshape", "transpose",
     "concatenate", "stack", "cumsum", "cholesky", "solve_triangular", "logdet",
     "squared_exponential_kernel",
@@ -94,6 +95,9 @@ maximum = _binary("maximum")
 minimum = _binary("minimum")
 greater = _binary("greater")
 less = _binary("less")
+greater_equal = _binary("greater_equal")
+less_equal = _binary("less_equal")
+equal = _binary("equal")  # ``==`` on variables compares the objects (dictionary keys)
 power = _binary("power")
 pow = power  # noqa: A001
 

@@ -223,6 +223,9 @@ def _table() -> dict[str, OperatorSpec]:
         "clip": (np.clip, "jax.numpy.clip"),
         "greater": (np.greater, "jax.numpy.greater"),
         "less": (np.less, "jax.numpy.less"),
+        "greater_equal": (np.greater_equal, "jax.numpy.greater_equal"),
+        "less_equal": (np.less_equal, "jax.numpy.less_equal"),
+        "equal": (np.equal, "jax.numpy.equal"),
     }
     structural = {
         "sum": (np.sum, "jax.numpy.sum"),
