@@ -280,3 +280,12 @@ def test_entity_root_and_repr():
     model = MAPModel(e, seed=0).solve()
     np.testing.assert_allclose(model.get_means(e.a), [2.0], atol=1e-9)
     assert "solved" in repr(model)
+
+
+def test_forward_draws_of_a_graph_without_random_values():
+    # every variable observed or computed: the draws are the computed values, repeated
+    with Graph("fixed") as fixed:
+        x = Variable("x", distribution="NoDistribution")
+        Variable("y", distribution="Dirac", mean=2 * x)
+    draws = ForwardModel(fixed, {fixed.x: [1.0, 2.0]}).get_samples(fixed.y, n_samples=3)
+    np.testing.assert_array_equal(draws, [[2.0, 4.0]] * 3)

@@ -285,6 +285,14 @@ class ModelBase:
                        ) -> dict[int, np.ndarray]:
         """Values of the Dirac groups ``wanted`` for each draw of ``sites`` (in chunks)."""
         program = self.program
+        if not sites:  # nothing random: the values are the same in every draw
+            fixed = self._functions(lambda: jax.jit(
+                lambda data: program.deterministic_values({}, data, wanted)),
+                "deterministic-fixed", wanted)
+            with self._precision():
+                out = fixed(self._data)
+            return {g: np.broadcast_to(np.asarray(v), (n, *np.shape(v)))
+                    for g, v in out.items()}
 
         def build():
             def run(latents, data):
