@@ -40,6 +40,7 @@ __all__ = [
     "DiscreteLatentError",
     "NotSolvedError",
     "ConvergenceError",
+    "OptionError",
     "ConvergenceWarning",
     "BayesGraphWarning",
 ]
@@ -229,6 +230,16 @@ class ConvergenceError(BayesGraphError, RuntimeError):
     Examples
     --------
     >>> issubclass(ConvergenceError, RuntimeError)
+    True
+    """
+
+
+class OptionError(BayesGraphError, ValueError):
+    """An invalid option of a model class (an unknown guide, a non-positive step count).
+
+    Examples
+    --------
+    >>> issubclass(OptionError, ValueError)
     True
     """
 

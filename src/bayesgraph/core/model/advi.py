@@ -35,28 +35,56 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
-from numpyro.infer import SVI, Trace_ELBO
-from numpyro.infer.autoguide import (
-    AutoLowRankMultivariateNormal,
-    AutoMultivariateNormal,
-    AutoNormal,
-)
-from numpyro.infer.initialization import init_to_uniform
-from numpyro.infer.svi import SVIState
-from numpyro.optim import optax_to_numpyro
 
-from bayesgraph.core.model._common import loss_settled, override, show_progress, site_values
+from bayesgraph.core.model._common import (
+    Layout,
+    override,
+    show_progress,
+    site_values,
+)
+from bayesgraph.core.model._optimize import make_solver
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
-from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
+from bayesgraph.exceptions import (
+    ConvergenceError,
+    ConvergenceWarning,
+    InvalidParameterError,
+    OptionError,
+)
 
 GUIDES = ("mean-field", "full-rank", "low-rank")
-_PROGRESS_CHUNKS = 50
+#: learning-rate stages (each a third of the one before); parameter movement is judged in
+#: the last one
+_STAGES = 4
+
+
+def _elbo_settled(previous: np.ndarray, last: np.ndarray, threshold: float = 3.0) -> bool:
+    """Whether the mean loss of a chunk is not below the chunk before beyond its noise
+    (``threshold`` standard errors of the difference of the two chunk means, from the
+    spread of the per-step losses, which is dominated by the Monte-Carlo noise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> _elbo_settled(rng.normal(size=250), rng.normal(size=250))
+    True
+    >>> _elbo_settled(rng.normal(size=250) + 1.0, rng.normal(size=250))
+    False
+    """
+    se = np.sqrt(np.var(previous) / previous.size + np.var(last) / last.size)
+    drop = float(np.mean(previous) - np.mean(last))
+    return drop <= threshold * se + 1e-9 * max(1.0, abs(float(np.mean(last))))
 
 
 class ADVIModel(ModelBase):
     """Gaussian variational approximation (ADVI) of the posterior, fitted by SVI.
+
+    The fit starts at the Laplace approximation in unconstrained coordinates (the mode of
+    the unconstrained log-density, Jacobian included, found by L-BFGS; the covariance from
+    the exact Hessian there) and optimises the ELBO with Adam in coordinates whitened by
+    that start, so that one learning rate suits every scale. It stops when the ELBO and
+    the parameters have settled (see :meth:`solve`), or when ``num_steps`` steps are spent.
 
     Parameters
     ----------
@@ -67,19 +95,21 @@ class ADVIModel(ModelBase):
     rank : int, optional
         Rank of the low-rank part (``guide='low-rank'``); default ``ceil(sqrt(d))``.
     num_steps : int
-        Number of Adam steps.
+        The step budget: the most Adam steps :meth:`solve` takes.
     learning_rate : float
-        Adam's initial step size; it decays exponentially to a tenth of it by the last
-        step, which lowers the noise of the final parameters.
-    average_fraction : float
-        The fitted guide parameters are the average of the iterates over this last
-        fraction of the steps (Polyak-Ruppert averaging, which cancels most of the
-        stochastic-gradient noise); ``0`` keeps only the last iterate.
+        Adam's step size in whitened coordinates (units of the start's posterior sd); it is
+        divided by 3 each time the ELBO settles, three times in all.
+    chunk : int
+        Steps between two convergence checks.
+    tolerance : float
+        Settled when, between two chunks, the chunk-averaged location and log-scales move by
+        less than this (in units of the start's posterior sd) and the ELBO no longer
+        decreases beyond its noise.
     num_particles : int
         Monte-Carlo draws per ELBO gradient.
     initial_values : dict, optional
-        ``{variable: starting value}`` for the guide's location (default: the central value
-        of each variable's prior given its parents).
+        ``{variable: starting value}`` for the mode search (default: the central value of
+        each variable's prior given its parents).
     progress_bar : bool, optional
         ``None`` (default): shown only in an interactive terminal and never when the ``CI``
         environment variable is set.
@@ -87,7 +117,10 @@ class ADVIModel(ModelBase):
     Attributes
     ----------
     loss_history : numpy.ndarray
-        The negative ELBO at every step (after :meth:`solve`).
+        The negative ELBO (up to a constant) at every step (after :meth:`solve`).
+    params : dict
+        ``loc`` and ``scale`` (mean-field), ``scale_tril`` (full-rank) or ``cov_factor`` and
+        ``cov_diag`` (low-rank) of the Gaussian on the flat unconstrained vector.
 
     Examples
     --------
@@ -98,182 +131,327 @@ class ADVIModel(ModelBase):
     ...     a = StaticVariable("a", mean=0, variance=1)
     ...     y = Variable("y", mean=a, variance=1)
     >>> model = ADVIModel(g, data={g.y: np.zeros(3)}, guide="full-rank", seed=1).solve()
-    >>> model.loss_history.shape
-    (5000,)
+    >>> model.converged
+    True
     """
 
     def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
-                 guide: str = "mean-field", rank: int | None = None, num_steps: int = 5000,
-                 learning_rate: float = 0.02, num_particles: int = 1,
-                 initial_values: Mapping | None = None, average_fraction: float = 0.2,
-                 seed: int | None = None,
-                 dtype: str = "float64", progress_bar: bool | None = None,
-                 grouping: bool = True) -> None:
+                 guide: str = "mean-field", rank: int | None = None, num_steps: int = 20000,
+                 learning_rate: float = 0.01, num_particles: int = 1, chunk: int = 250,
+                 tolerance: float = 0.05, initial_values: Mapping | None = None,
+                 seed: int | None = None, dtype: str = "float64",
+                 progress_bar: bool | None = None, grouping: bool = True) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
                          dtype=dtype, grouping=grouping)
         if guide not in GUIDES:
-            raise ValueError(f"unknown guide {guide!r}; valid: {', '.join(GUIDES)}")
-        if int(num_steps) < 1 or int(num_particles) < 1:
-            raise ValueError("num_steps and num_particles must be positive integers")
-        if not float(learning_rate) > 0:
-            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+            raise OptionError(f"unknown guide {guide!r}; valid: {', '.join(GUIDES)}")
+        if int(num_steps) < 1 or int(num_particles) < 1 or int(chunk) < 2:
+            raise OptionError("num_steps and num_particles must be positive integers and "
+                              "chunk at least 2")
+        if not float(learning_rate) > 0 or not float(tolerance) > 0:
+            raise OptionError(f"learning_rate and tolerance must be positive, got "
+                              f"{learning_rate!r}, {tolerance!r}")
         self.guide_name = guide
         self.num_steps = int(num_steps)
         self.learning_rate = float(learning_rate)
         self.num_particles = int(num_particles)
+        self.chunk = min(int(chunk), self.num_steps)
+        self.tolerance = float(tolerance)
         self.progress_bar = progress_bar
-        self.average_fraction = float(average_fraction)
-        if not 0.0 <= self.average_fraction < 1.0:
-            raise ValueError(f"average_fraction must lie in [0, 1), got {average_fraction!r}")
-        self._average_from = self.num_steps - max(1, int(self.num_steps * self.average_fraction))
         self.loss_history = np.zeros(0)
-        program = self.program
-        self.dimension = sum(site.size for site in program.latent_sites)
+        self.converged = False
+        self._layout = Layout.of(self.program)
+        self.dimension = self._layout.dimension
         self.rank = None
         if guide == "low-rank":
             self.rank = int(rank) if rank is not None else max(1, math.isqrt(self.dimension))
-        options = (self.guide_name, self.rank, self.num_steps, self.learning_rate,
-                   self.num_particles, self._average_from)
-        self._fns = self._functions(functools.partial(ADVIModel._make, program, options),
+        options = (self.guide_name, self.rank, self.num_particles)
+        self._fns = self._functions(functools.partial(ADVIModel._make, self.program, options),
                                     options)
-        with self._precision():
-            overrides = {k: (jnp.asarray(p), jnp.asarray(v))
-                         for k, (p, v) in site_values(self, initial_values).items()}
-            self._start = self._fns["start"](overrides, self._data)
-        self.guide = self._fns["guide"]
+        self._overrides = {k: (jnp.asarray(p), jnp.asarray(v))
+                           for k, (p, v) in site_values(self, initial_values).items()}
         self.params: dict[str, Any] | None = None
 
     @staticmethod
     def _make(program: Any, options: tuple[Any, ...]) -> dict[str, Any]:
-        """Guide, SVI and the jitted fit and draws, from the program and options only.
+        """The jitted start, ELBO steps and draws, from the program and options only.
 
-        The starting point is an argument of the jitted ``init`` (it replaces the guide's
-        location parameters after ``svi.init``), so one compiled fit serves every model with
-        the same fingerprint, whatever its data.
+        Nothing traced is kept on a Python object: every function takes the data (and the
+        start) as arguments, so one compiled fit serves every model with the same
+        fingerprint, whatever its data.
         """
-        guide_name, rank, num_steps, learning_rate, num_particles, average_from = options
-        if guide_name == "mean-field":
-            guide = AutoNormal(program.model, init_loc_fn=init_to_uniform)
-        elif guide_name == "full-rank":
-            guide = AutoMultivariateNormal(program.model, init_loc_fn=init_to_uniform)
-        else:
-            guide = AutoLowRankMultivariateNormal(program.model, init_loc_fn=init_to_uniform,
-                                                  rank=rank)
-        schedule = optax.exponential_decay(learning_rate, num_steps, 0.1)
-        svi = SVI(program.model, guide, optax_to_numpyro(optax.adam(schedule)),
-                  Trace_ELBO(num_particles=num_particles))
+        guide_name, rank, num_particles = options
+        layout = Layout.of(program)
+        d = layout.dimension
 
-        def run(carry, data, length):
-            def step(carry, _):
-                state, total, count = carry
-                state, loss = svi.update(state, data)
-                i = state.optim_state[0]  # steps done so far
-                keep = (i > average_from).astype(count.dtype)
-                params = svi.get_params(state)
-                total = jax.tree.map(lambda t, p: t + keep * p, total, params)
-                return (state, total, count + keep), loss
+        def logp(z, data):
+            return program.log_density(layout.unravel(z), data, jacobian=True,
+                                       skip_fixed=True)
 
-            return jax.lax.scan(step, carry, None, length=length)
-
-        def init(key, start, data):
-            state = svi.init(key, data)
-            params = dict(svi.optim.get_params(state.optim_state))
-            if isinstance(guide, AutoNormal):
-                for name, value in start.items():
-                    params[f"{name}_{guide.prefix}_loc"] = value
-            else:  # one flat location vector, in the guide's order of the sites
-                params[f"{guide.prefix}_loc"] = jnp.concatenate(
-                    [jnp.reshape(start[name], (-1,)) for name in guide._init_locs])
-            state = SVIState(svi.optim.init(params), state.mutable_state, state.rng_key)
-            zeros = jax.tree.map(jnp.zeros_like, svi.get_params(state))
-            return state, zeros, jnp.zeros((), zeros[next(iter(zeros))].dtype)
-
-        latent_names = [site.name for site in program.latent_sites]
+        negative = lambda z, data: -logp(z, data)  # noqa: E731
+        minimise = make_solver(negative, "L-BFGS", 1000, 1e-10, 1e-2, jit=False)
 
         def start(overrides, data):
-            """The unconstrained start: the central values, and the user's where given."""
-            return program.unconstrain(override(program.central_latents(data), overrides), data)
+            constrained = override(program.central_latents(data), overrides)
+            return layout.ravel(program.unconstrain(constrained, data))
 
-        def draw(params, keys, data):
+        def laplace(z0, data):
+            """Mode (from ``z0``) and the whitening: its covariance's Cholesky factor or
+            sds, from the exact Hessian (non-positive curvature -> unit scale)."""
+            result = minimise(z0, data)
+            ok = jnp.all(jnp.isfinite(result.z)) & jnp.isfinite(result.value)
+            mode = jnp.where(ok, result.z, z0)
+            hess = jax.hessian(negative)(mode, data)
+            hess = jnp.where(jnp.isfinite(hess), 0.5 * (hess + hess.T), 0.0)
+            if guide_name == "full-rank":
+                lam, vec = jnp.linalg.eigh(hess)
+                lam = jnp.where(lam > 1e-12 * jnp.max(jnp.abs(lam)), lam, 1.0)
+                cov = (vec / lam) @ vec.T
+                whiten = jnp.linalg.cholesky(0.5 * (cov + cov.T))
+            else:
+                h = jnp.diagonal(hess)
+                whiten = jnp.where(h > 0, 1.0 / jnp.sqrt(jnp.where(h > 0, h, 1.0)), 1.0)
+            return mode, whiten, result.iterations
+
+        def transform(mode, whiten, params, eps):
+            """z = mode + W (a + S eps) for eps of shape (..., d) (+ rank for low-rank)."""
+            a = params["a"]
+            if guide_name == "full-rank":
+                m = jnp.tril(params["m"], -1) + jnp.diag(jnp.exp(jnp.diagonal(params["m"])))
+                u = a + eps @ m.T
+                return mode + u @ whiten.T
+            if guide_name == "mean-field":
+                u = a + jnp.exp(params["c"]) * eps
+            else:
+                u = a + eps[..., :d] * jnp.exp(params["c"]) + eps[..., d:] @ params["w"].T
+            return mode + whiten * u
+
+        def entropy(params):
+            if guide_name == "full-rank":
+                return jnp.sum(jnp.diagonal(params["m"]))
+            value = jnp.sum(params["c"])
+            if guide_name == "low-rank":
+                w = params["w"] * jnp.exp(-params["c"])[:, None]
+                value = value + 0.5 * jnp.linalg.slogdet(
+                    jnp.eye(w.shape[1], dtype=w.dtype) + w.T @ w)[1]
+            return value
+
+        width = d + (rank or 0)
+
+        def loss(params, key, mode, whiten, data):
+            eps = jax.random.normal(key, (num_particles, width), mode.dtype)
+            z = transform(mode, whiten, params, eps)
+            return -jnp.mean(jax.vmap(lambda zi: logp(zi, data))(z)) - entropy(params)
+
+        def run(state, key, lr, mode, whiten, data, length):
+            """``length`` Adam steps; returns the state, losses and the averaged iterate."""
+            b1, b2, eps_adam = 0.9, 0.999, 1e-8
+
+            def step(carry, key):
+                params, m, v, t, total = carry
+                value, grad = jax.value_and_grad(loss)(params, key, mode, whiten, data)
+                grad = jax.tree.map(lambda g: jnp.where(jnp.isfinite(g), g, 0.0), grad)
+                t = t + 1
+                m = jax.tree.map(lambda m_, g: b1 * m_ + (1 - b1) * g, m, grad)
+                v = jax.tree.map(lambda v_, g: b2 * v_ + (1 - b2) * g * g, v, grad)
+                c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+                params = jax.tree.map(
+                    lambda p, m_, v_: p - lr * (m_ / c1) / (jnp.sqrt(v_ / c2) + eps_adam),
+                    params, m, v)
+                total = jax.tree.map(lambda s, p: s + p, total, params)
+                return (params, m, v, t, total), value
+
+            params, m, v, t = state
+            total = jax.tree.map(jnp.zeros_like, params)
+            (params, m, v, t, total), losses = jax.lax.scan(
+                step, (params, m, v, t, total), jax.random.split(key, length))
+            average = jax.tree.map(lambda s: s / length, total)
+            return (params, m, v, t), losses, average
+
+        def initial(mode):
+            dtype = mode.dtype
+            params = {"a": jnp.zeros(d, dtype)}
+            if guide_name == "full-rank":
+                params["m"] = jnp.zeros((d, d), dtype)
+            else:
+                params["c"] = jnp.zeros(d, dtype)
+            if guide_name == "low-rank":
+                params["w"] = jnp.zeros((d, rank), dtype)
+            zeros = jax.tree.map(jnp.zeros_like, params)
+            return params, zeros, zeros, jnp.zeros((), dtype)
+
+        def draw(mode, whiten, params, keys, data):
             def one(key):
-                latents = guide.sample_posterior(key, params, data)
-                return {n: latents[n] for n in latent_names}
+                eps = jax.random.normal(key, (width,), mode.dtype)
+                z = transform(mode, whiten, params, eps)
+                return program.constrain(layout.unravel(z), data)
 
             return jax.vmap(one)(keys)
 
         return {
-            "guide": guide,
-            "run": jax.jit(run, static_argnums=2),
-            # svi.init traced under jit: eagerly it costs seconds of op-by-op dispatch
-            "init": jax.jit(init),
-            "fit": jax.jit(lambda key, start, data, length: run(init(key, start, data), data,
-                                                                length), static_argnums=3),
-            "draw": jax.jit(draw),
             "start": jax.jit(start),
+            "logp": jax.jit(logp),
+            "laplace": jax.jit(laplace),
+            "initial": jax.jit(initial),
+            "run": jax.jit(run, static_argnums=6),
+            "draw": jax.jit(draw),
         }
 
-    def solve(self) -> ADVIModel:
-        """Run the optimisation; warn (ConvergenceWarning) if the loss has not settled.
+    def _valid_start(self) -> Any:
+        """The unconstrained start of the mode search: the central values (and the user's),
+        else jittered versions of them (uniform in (-2, 2) around them, as numpyro's
+        ``init_to_uniform``); raise naming the variables if none is valid."""
+        z0 = self._fns["start"](self._overrides, self._data)
+        if np.isfinite(float(self._fns["logp"](z0, self._data))):
+            return z0
+        for _ in range(20):
+            z = z0 + self._rng.uniform(-2.0, 2.0, self.dimension)
+            if np.isfinite(float(self._fns["logp"](z, self._data))):
+                return z
+        names = [site.label for site in self.program.latent_sites]
+        raise InvalidParameterError(
+            f"{type(self).__name__}: the log-density is not finite at the start point nor "
+            f"near it; the variables started are {', '.join(names[:5])}. Give "
+            "initial_values for them where every parameter (e.g. a variance) is valid"
+        )
 
-        See :func:`~bayesgraph.core.model._common.loss_settled` for the rule.
+    def solve(self) -> ADVIModel:
+        """Fit: Laplace start, then Adam on the ELBO until it has settled.
+
+        Every ``chunk`` steps the mean ELBO of the chunk is compared with the chunk before;
+        when it no longer improves beyond its noise the learning rate is divided by 3. At
+        the last of four rates the fit stops when, in addition, no chunk-averaged location
+        or log-scale moved by more than ``tolerance`` (whitened units, i.e. start posterior
+        sds); its parameters are the average over the last chunk. If ``num_steps`` runs
+        out first, a ConvergenceWarning names the variables still moving.
 
         Returns
         -------
         ADVIModel
             ``self``.
         """
+        self.converged = False
         if self.dimension == 0:
             self.params, self.loss_history = {}, np.zeros(0)
-            self._solved = True
+            self.converged = self._solved = True
             return self
         with self._precision():
-            key = self._next_key()
-            if show_progress(self.progress_bar):
-                state, losses = self._run_with_bar(self._fns["init"](key, self._start, self._data))
-            else:
-                state, losses = self._fns["fit"](key, self._start, self._data, self.num_steps)
-                losses = np.asarray(losses)
-            _, total, count = state
-            self.params = jax.tree.map(lambda t: t / count, total)
-        self.loss_history = np.asarray(losses, dtype=np.float64)
-        self._check()
+            z0 = self._valid_start()
+            mode, whiten, _ = self._fns["laplace"](z0, self._data)
+            if not (np.all(np.isfinite(np.asarray(mode)))
+                    and np.all(np.isfinite(np.asarray(whiten)))):
+                raise ConvergenceError(
+                    f"{type(self).__name__}: the Laplace start is not finite; give "
+                    "initial_values or check that data lie in the support of their "
+                    "distributions")
+            state = self._fns["initial"](mode)
+            self._mode, self._whiten = mode, whiten
+            lr, stage, done = self.learning_rate, 0, 0
+            losses: list[np.ndarray] = []
+            previous = average = None
+            last_moving: list[str] = []
+            bar = self._bar()
+            try:
+                while done < self.num_steps:
+                    length = min(self.chunk, self.num_steps - done)
+                    state, part, average = self._fns["run"](
+                        state, self._next_key(), jnp.asarray(lr, mode.dtype), mode, whiten,
+                        self._data, length)
+                    part = np.asarray(part, dtype=np.float64)
+                    losses.append(part)
+                    done += length
+                    if bar is not None:
+                        bar.update(length)
+                        bar.set_postfix(loss=f"{float(np.mean(part)):.4g}")
+                    if not np.all(np.isfinite(part)):
+                        break
+                    moving = self._moving(previous, average)
+                    last_moving = self._moving_names(moving)
+                    final = stage == _STAGES - 1
+                    settled = (previous is not None and length == self.chunk
+                               and _elbo_settled(losses[-2], losses[-1])
+                               and (not final or not moving.any()))
+                    previous = average
+                    if settled:
+                        if final:
+                            self.converged = True
+                            break
+                        stage += 1
+                        lr /= 3.0
+                        previous = None  # a new stage: compare chunks at the new rate
+            finally:
+                if bar is not None:
+                    bar.close()
+            self.params = self._public(average)
+            self._fitted = average
+        self.loss_history = np.concatenate(losses)
+        self._check(moving_now=last_moving)
         self._solved = True
         return self
 
-    def _run_with_bar(self, state: Any) -> tuple[Any, np.ndarray]:
+    def _bar(self):
+        if not show_progress(self.progress_bar):
+            return None
         from tqdm import tqdm
 
-        chunk = max(1, self.num_steps // _PROGRESS_CHUNKS)
-        losses = []
-        with tqdm(total=self.num_steps, desc=type(self).__name__) as bar:
-            done = 0
-            while done < self.num_steps:
-                length = min(chunk, self.num_steps - done)
-                state, part = self._fns["run"](state, self._data, length)
-                part = np.asarray(part)
-                losses.append(part)
-                done += length
-                bar.update(length)
-                bar.set_postfix(loss=f"{float(part[-1]):.4g}")
-        return state, np.concatenate(losses)
+        return tqdm(total=self.num_steps, desc=type(self).__name__)
 
-    def _check(self) -> None:
+    def _moving(self, previous: Any, average: Any) -> np.ndarray | None:
+        """Per flat coordinate: did the location or log-scale move beyond ``tolerance``?"""
+        if previous is None:
+            return None
+        moved = np.abs(np.asarray(average["a"]) - np.asarray(previous["a"]))
+        key = "m" if "m" in average else "c"
+        scale = np.abs(np.asarray(average[key]) - np.asarray(previous[key]))
+        if scale.ndim == 2:  # full-rank: the row of each coordinate
+            scale = scale.max(axis=1)
+        return (moved > self.tolerance) | (scale > self.tolerance)
+
+    def _moving_names(self, moving: np.ndarray | None) -> list[str]:
+        if moving is None:
+            return []
+        names = []
+        for site in self.program.latent_sites:
+            if moving[self._layout.slices()[site.name]].any():
+                names.append(site.label)
+        return names
+
+    def _public(self, fitted: Any) -> dict[str, np.ndarray]:
+        """The Gaussian on the flat unconstrained vector, in plain coordinates."""
+        mode, whiten = np.asarray(self._mode), np.asarray(self._whiten)
+        a = np.asarray(fitted["a"])
+        if self.guide_name == "full-rank":
+            m = np.asarray(fitted["m"])
+            m = np.tril(m, -1) + np.diag(np.exp(np.diagonal(m)))
+            return {"loc": mode + whiten @ a, "scale_tril": whiten @ m}
+        out = {"loc": mode + whiten * a}
+        if self.guide_name == "mean-field":
+            out["scale"] = whiten * np.exp(np.asarray(fitted["c"]))
+        else:
+            out["cov_diag"] = (whiten * np.exp(np.asarray(fitted["c"]))) ** 2
+            out["cov_factor"] = whiten[:, None] * np.asarray(fitted["w"])
+        return out
+
+    def _check(self, moving_now: list[str]) -> None:
         loss = self.loss_history
-        if not np.isfinite(loss[-1]):
+        if not np.all(np.isfinite(loss[-min(loss.size, self.chunk):])):
             raise ConvergenceError(
-                f"{type(self).__name__}: the ELBO became non-finite "
-                f"(last loss {loss[-1]}). Lower learning_rate, give initial_values, or check "
-                "that data lie in the support of their distributions"
+                f"{type(self).__name__}: the ELBO became non-finite (last loss {loss[-1]}). "
+                "Lower learning_rate, give initial_values, or check that data lie in the "
+                "support of their distributions"
             )
-        if not loss_settled(loss):
-            warnings.warn(
-                f"{type(self).__name__}: the loss (negative ELBO) has not settled after "
-                f"{self.num_steps} steps (mean of the last 10% of steps is still clearly "
-                "below the 10% before, relative to the loss noise); increase num_steps or "
-                "learning_rate. model.loss_history holds the trace",
-                ConvergenceWarning, stacklevel=2,
-            )
+        if self.converged:
+            return
+        what = (f"the locations or scales of {', '.join(moving_now[:5])} still move by more "
+                f"than tolerance={self.tolerance} posterior sds per {self.chunk} steps"
+                if moving_now else "the ELBO or the parameters have not settled")
+        warnings.warn(
+            f"{type(self).__name__}: not settled after num_steps={self.num_steps} steps: "
+            f"{what}. Increase num_steps (or learning_rate if the ELBO still falls "
+            "steadily), or try MAPFisherModel/MCMCModel; model.loss_history holds the trace",
+            ConvergenceWarning, stacklevel=3,
+        )
 
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         key = self._next_key()
@@ -281,5 +459,6 @@ class ADVIModel(ModelBase):
             if self.dimension == 0:
                 return {}
             keys = jax.random.split(key, n_samples)
-            draws = self._fns["draw"](self.params, keys, self._data)
+            draws = self._fns["draw"](self._mode, self._whiten, self._fitted, keys,
+                                      self._data)
             return {k: np.asarray(v) for k, v in draws.items()}
