@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from _vi_graphs import linear_gaussian, poisson
-from bayesgraph.core import Graph, StaticVariable, Variable
+from bayesgraph.core import Entity, Graph, StaticVariable, Variable
 from bayesgraph.core.model._common import loss_settled, show_progress
 from bayesgraph.core.model.advi import GUIDES, ADVIModel
 from bayesgraph.exceptions import BayesGraphError, ConvergenceWarning, DiscreteLatentError
@@ -158,3 +158,75 @@ def test_low_rank_and_progress_bar(lg):
     mean, var = exact["z"]
     # rank 2 of 4 is not the exact family: the mean within 0.1 posterior sd
     assert abs(model.get_means(graph.z, n_samples=N_DRAWS) - mean) < 0.1 * np.sqrt(var)
+
+
+def _family():
+    """The seed family of examples/what_happens_during_training.py."""
+    with Entity("woman") as woman:
+        gf = Variable("genetic_factor", shape=(), mean=0, variance=75)
+        Variable("height", shape=(), mean=167 + gf, variance=25)
+    woman_t = woman.get_template("Woman")
+    with Entity("man") as man:
+        gf = Variable("genetic_factor", shape=(), mean=0, variance=75)
+        Variable("height", shape=(), mean=175 + gf, variance=25)
+    man_t = man.get_template("Man")
+    with Graph("family") as family:
+        alice, bob = woman_t("alice"), man_t("bob")
+        for child in (man_t("harry"), woman_t("sally")):
+            child.genetic_factor.mean = (alice.genetic_factor + bob.genetic_factor) / 2
+            child.genetic_factor.variance = 37.5
+    return family
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_seed_family_defaults(seed):
+    """Issue 7 item 6: sally's genetic factor 20 -> alice's is exactly N(10, 7.5^2); the
+    old defaults gave 8.1-8.7. Full-rank: the mean within 0.05 sd, the variance within
+    10%; mean-field: the exact mean and its own optimum's sd 1/sqrt(precision_ii)."""
+    fam = _family()
+    data = {fam.sally.genetic_factor: [20.0]}
+    full = ADVIModel(fam, data, guide="full-rank", seed=seed).solve()
+    assert full.converged
+    mean = float(full.get_means(fam.alice.genetic_factor, n_samples=N_DRAWS)[0])
+    var = float(full.get_variances(fam.alice.genetic_factor, n_samples=N_DRAWS)[0])
+    assert abs(mean - 10.0) < 0.05 * 7.5
+    assert abs(var / 56.25 - 1) < 0.10
+    mf = ADVIModel(fam, data, guide="mean-field", seed=seed).solve()
+    assert abs(float(mf.get_means(fam.alice.genetic_factor, n_samples=N_DRAWS)[0]) - 10.0) \
+        < 0.05 * 7.5
+
+
+def _regression_check(n, mean_tol, sd_tol, guides):
+    rng = np.random.default_rng(0)
+    feats_data = rng.normal(size=(n, 3))
+    y_data = feats_data @ np.array([0.5, -1.0, 2.0]) + 0.3 + rng.normal(size=n)
+    with Graph("reg") as reg:
+        feats = Variable("feats", shape=(3,))
+        w = StaticVariable("w", shape=(3,), mean=0, variance=1)
+        b = StaticVariable("b", mean=0, variance=1)
+        Variable("y", mean=feats @ w + b, variance=1.0)
+    design = np.c_[feats_data, np.ones(n)]
+    cov = np.linalg.inv(design.T @ design + np.eye(4))
+    exact_mean, exact_sd = cov @ design.T @ y_data, np.sqrt(np.diag(cov))
+    for guide in guides:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            model = ADVIModel(reg, {reg.feats: feats_data, reg.y: y_data}, guide=guide,
+                              seed=0).solve()
+        w_mean, b_mean = model.get_means([reg.w, reg.b], n_samples=N_DRAWS)
+        w_sd, b_sd = model.get_standard_deviations([reg.w, reg.b], n_samples=N_DRAWS)
+        got_mean, got_sd = np.r_[w_mean, b_mean], np.r_[w_sd, b_sd]
+        assert np.all(np.abs(got_mean - exact_mean) < mean_tol * exact_sd), guide
+        assert np.all(np.abs(got_sd / exact_sd - 1) < sd_tol), guide
+
+
+def test_regression_1e5_rows_defaults():
+    """Issue 8: the old defaults gave sds 4-15 times too large here, with no warning."""
+    _regression_check(10**5, 0.1, 0.2, ["full-rank"])
+
+
+@pytest.mark.slow
+def test_regression_1e6_rows_defaults():
+    """Issue 7 item 6: means within 0.1 sd and sds within 20% on 10^6 rows (both guides:
+    the posterior is nearly uncorrelated, so mean-field is close as well)."""
+    _regression_check(10**6, 0.1, 0.2, ["full-rank", "mean-field"])

@@ -74,7 +74,7 @@ def _elbo_settled(previous: np.ndarray, last: np.ndarray, threshold: float = 3.0
     """
     se = np.sqrt(np.var(previous) / previous.size + np.var(last) / last.size)
     drop = float(np.mean(previous) - np.mean(last))
-    return drop <= threshold * se + 1e-9 * max(1.0, abs(float(np.mean(last))))
+    return bool(drop <= threshold * se + 1e-9 * max(1.0, abs(float(np.mean(last)))))
 
 
 class ADVIModel(ModelBase):
@@ -450,7 +450,7 @@ class ADVIModel(ModelBase):
             f"{type(self).__name__}: not settled after num_steps={self.num_steps} steps: "
             f"{what}. Increase num_steps (or learning_rate if the ELBO still falls "
             "steadily), or try MAPFisherModel/MCMCModel; model.loss_history holds the trace",
-            ConvergenceWarning, stacklevel=3,
+            ConvergenceWarning, stacklevel=4,
         )
 
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
