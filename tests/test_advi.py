@@ -6,14 +6,19 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
 
 from _vi_graphs import linear_gaussian, poisson
 from bayesgraph.core import Entity, Graph, StaticVariable, Variable
 from bayesgraph.core.model._common import loss_settled, show_progress
 from bayesgraph.core.model.advi import GUIDES, ADVIModel
 from bayesgraph.exceptions import BayesGraphError, ConvergenceWarning, DiscreteLatentError
+from test_properties_inference import _fit
+from test_properties_linear_gaussian import _settings, problems
 
 N_DRAWS = 20000
+
+pytestmark = pytest.mark.filterwarnings("ignore:all data for .* are NaN:UserWarning")
 
 
 @pytest.fixture(scope="module")
@@ -230,3 +235,32 @@ def test_regression_1e6_rows_defaults():
     """Issue 7 item 6: means within 0.1 sd and sds within 20% on 10^6 rows (both guides:
     the posterior is nearly uncorrelated, so mean-field is close as well)."""
     _regression_check(10**6, 0.1, 0.2, ["full-rank", "mean-field"])
+
+
+def _check_random_linear_gaussian(problem) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # no false alarm either
+        model, variables, want_means, want_vars = _fit(ADVIModel, problem, guide="full-rank")
+    means = model.get_means(variables, n_samples=40000)
+    variances = model.get_variances(variables, n_samples=40000)
+    for got, want, got_var, want_var in zip(means, want_means, variances, want_vars):
+        hidden = want_var > 0
+        sd = np.sqrt(want_var[hidden])
+        assert np.all(np.abs(got[hidden] - want[hidden]) <= 0.05 * sd), (got, want, sd)
+        assert np.all(np.abs(got_var[hidden] / want_var[hidden] - 1) <= 0.10), (
+            got_var, want_var)
+
+
+@_settings(3)
+@given(problems(max_nodes=4, max_data=3))
+def test_full_rank_defaults_on_random_linear_gaussian(problem):
+    """Issue 7 item 6: full-rank defaults on random linear-Gaussian graphs (closed-form
+    oracle): means within 0.05 posterior sd, variances within 10%, no warning."""
+    _check_random_linear_gaussian(problem)
+
+
+@pytest.mark.slow
+@_settings(25)
+@given(problems(max_nodes=4, max_data=3))
+def test_full_rank_defaults_on_random_linear_gaussian_many(problem):
+    _check_random_linear_gaussian(problem)
