@@ -15,8 +15,9 @@ Data are small and seeded so the corpus is cheap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -28,9 +29,11 @@ from bayesgraph.core import (
     Graph,
     StaticVariable,
     Variable,
+    equal,
     exp,
     reshape,
     squared_exponential_kernel,
+    where,
 )
 
 
@@ -493,7 +496,8 @@ def gaussian_mixture():
         mu = StaticVariable("mu", shape=(2,), mean=0.0, variance=25.0, constraint="ordered")
         sigma = StaticVariable("sigma", distribution="HalfNormal", scale=2.0)
         comp = Variable("z", dtype="int", distribution="Categorical", probabilities=w)
-        Variable("y", mean=mu[comp], variance=sigma**2)
+        # mu[comp] (indexing by a latent integer) is refused; where() is the closest form
+        Variable("y", mean=where(equal(comp, 0), mu[0], mu[1]), variance=sigma**2)
 
     def model(y=None):
         w = numpyro.sample("w", dist.Dirichlet(jnp.array([2.0, 2.0])))
@@ -582,3 +586,9 @@ CASES = [
     gaussian_mixture,
     correlated_normal_lkj,
 ]
+
+# data-only variables (NoDistribution covariates) of each case: ForwardModel needs their data
+COVARIATES = {"radon": ("county", "floor"), "linear_regression_flat_sigma": ("x",),
+              "logistic_regression": ("x1", "x2"), "poisson_regression": ("x",),
+              "negative_binomial_regression": ("x",), "robust_regression": ("x",),
+              "ar2": ("lag1", "lag2")}
