@@ -51,6 +51,9 @@ from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
 
+#: the largest posterior sd in unconstrained (log/logit) coordinates a Laplace
+#: approximation may have: beyond it the Gaussian spans factors of e^10 and more
+MAX_LOG_SPREAD = 10.0
 #: draws computed together by the matrix-free path (vectorised Lanczos runs)
 _CHUNK = 16
 
@@ -193,7 +196,23 @@ class MAPFisherModel(MAPModel):
                 + ". A variable with NoDistribution and no data, or a mode on a ridge, "
                 "causes this; give data or a proper prior"
             )
-        self._chol, self._covariance = chol, np.asarray(covariance)
+        covariance = np.asarray(covariance)
+        spread = np.sqrt(np.maximum(covariance.diagonal(), 0.0))
+        wide = [site.label for site in self.program.latent_sites
+                if not unbounded(site.distribution, site.spec.constraint)
+                and np.any(spread[self._layout.slices()[site.name]] > MAX_LOG_SPREAD)]
+        if wide:
+            self._solved = False
+            raise ConvergenceError(
+                f"MAPFisherModel: the Laplace approximation of {', '.join(wide)} is not valid: "
+                f"its standard deviation in unconstrained (log or logit) coordinates exceeds "
+                f"{MAX_LOG_SPREAD:g}, so its draws would range over factors of e^{MAX_LOG_SPREAD:g}"
+                " and beyond (0 and inf in floating point). The mode lies on the boundary of "
+                "the support (a collapsing scale, typical of hierarchical models). Use "
+                "MCMCModel or ADVIModel, or give the variable a prior that vanishes at the "
+                "boundary"
+            )
+        self._chol, self._covariance = chol, covariance
 
     # -- draws ------------------------------------------------------------------------------
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
