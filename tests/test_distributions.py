@@ -364,7 +364,7 @@ def test_method_limits_are_bayesgraph_errors():
     with Graph("mg") as g:
         rate = StaticVariable("rate", distribution="Gamma", concentration=2.0, rate=1.0)
         Variable("y", distribution="Poisson", mean=rate)
-    with pytest.raises(ValueError, match="no standardised coordinates for 'mg/rate'"):
+    with pytest.raises(DistributionError, match="no standardised coordinates for 'mg/rate'"):
         MGVIModel(g, {g.y: [1, 2]})
     with Graph("nb") as h:
         n = StaticVariable("n", distribution="NegativeBinomial", mean=3.0, dispersion=2.0)

@@ -15,14 +15,17 @@ from bayesgraph.core.model import (
     get_posterior_model,
 )
 from bayesgraph.exceptions import (
+    BayesGraphError,
     ConvergenceError,
     ConvergenceWarning,
     DataError,
     DiscreteLatentError,
+    ExpressionError,
     ImproperPosteriorError,
     InvalidParameterError,
     MissingVariableError,
     NotSolvedError,
+    OptionError,
 )
 from test_language import family_graph
 
@@ -217,7 +220,7 @@ def test_requests_structures_and_names(family):
     assert as_dict["h"][0].tolist() == [0.0]
     with pytest.raises(MissingVariableError, match="not a variable of this model"):
         model.get_means(Variable("stranger"))
-    with pytest.raises(TypeError, match="cannot ask a model for 3"):
+    with pytest.raises(ExpressionError, match="cannot ask a model for 3"):
         model.get_means(3)
 
 
@@ -235,10 +238,13 @@ def test_factories_and_options():
     assert isinstance(get_posterior_model(g, method="MAP"), MAPModel)
     assert isinstance(get_posterior_model(g), MAPFisherModel)
     assert all(issubclass(c, ModelBase) for c in (ForwardModel, MAPModel, MAPFisherModel))
-    with pytest.raises(ValueError, match="unknown method 'Gibbs'"):
+    with pytest.raises(OptionError, match="unknown method 'Gibbs'"):
         get_posterior_model(g, method="Gibbs")
-    with pytest.raises(ValueError, match="compiler='tensorflow'"):
+    with pytest.raises(OptionError, match="compiler='tensorflow'"):
         MAPModel(g, compiler="tensorflow")
+    with pytest.raises(OptionError, match="dtype must be"):
+        MAPModel(g, dtype="float16")
+    assert issubclass(OptionError, BayesGraphError) and issubclass(OptionError, ValueError)
     with pytest.raises(DataError, match="NoDistribution"):
         with Graph("free") as free:
             Variable("f", distribution="NoDistribution")

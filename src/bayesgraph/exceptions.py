@@ -30,6 +30,7 @@ __all__ = [
     "UnknownDistributionError",
     "UnknownParameterError",
     "ConstraintError",
+    "ExpressionError",
     "InvalidParameterError",
     "ImproperPosteriorError",
     "ResourceError",
@@ -167,6 +168,18 @@ class UnknownParameterError(DistributionError, AttributeError):
     Examples
     --------
     >>> issubclass(UnknownParameterError, AttributeError)
+    True
+    """
+
+
+class ExpressionError(BayesGraphError, TypeError):
+    """Something that cannot take part in an expression (a string, an object array), or a
+    question about an expression that has no answer before the model runs (``bool(x)``), or
+    a model request of the wrong kind.
+
+    Examples
+    --------
+    >>> issubclass(ExpressionError, TypeError)
     True
     """
 

@@ -31,6 +31,8 @@ import optax
 import optax.tree_utils as otu
 from jax.scipy.sparse.linalg import cg
 
+from bayesgraph.exceptions import OptionError
+
 #: iterations without a change of the objective (at machine precision) before giving up
 _STALL_PATIENCE = 30
 
@@ -186,4 +188,4 @@ def make_solver(f: Callable, solver: str, max_iterations: int, tolerance: float,
         return wrap(_lbfgs(f, max_iterations, tolerance))
     if solver == "Adam":
         return wrap(_adam(f, max_iterations, tolerance, learning_rate))
-    raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
+    raise OptionError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")

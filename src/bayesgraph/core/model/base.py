@@ -45,10 +45,12 @@ from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
 from bayesgraph.exceptions import (
     DiscreteLatentError,
+    ExpressionError,
     ImproperPosteriorError,
     InvalidParameterError,
     MissingVariableError,
     NotSolvedError,
+    OptionError,
 )
 
 _DTYPES = {"float64": True, "float32": False}
@@ -106,12 +108,12 @@ class ModelBase:
                  seed: int | None = None, dtype: str = "float64",
                  grouping: bool = True) -> None:
         if compiler not in (None, "numpyro", "jax"):
-            raise ValueError(
+            raise OptionError(
                 f"compiler={compiler!r} is not available: bayesgraph compiles to numpyro/JAX; "
                 "leave compiler=None"
             )
         if dtype not in _DTYPES:
-            raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+            raise OptionError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
         ensure_compilation_cache()
         self.graph = graph
         self.dtype = dtype
@@ -376,7 +378,7 @@ class ModelBase:
             return {k: self._resolve(v) for k, v in item.items()}
         if isinstance(item, (list, tuple)):
             return type(item)(self._resolve(v) for v in item)
-        raise TypeError(
+        raise ExpressionError(
             f"cannot ask a model for {item!r}: give a variable, entity, graph, global name, or "
             "a list/tuple/dict of them"
         )
@@ -560,5 +562,5 @@ def _listed(names: list[str]) -> str:
 
 def _check_n(n_samples: Any) -> int:
     if isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        raise OptionError(f"n_samples must be a positive integer, got {n_samples!r}")
     return int(n_samples)

@@ -23,6 +23,7 @@ from bayesgraph.core.model.map_fisher import MAPFisherModel
 from bayesgraph.core.model.mcmc import MCMCModel
 from bayesgraph.core.model.mgvi import MGVIModel
 from bayesgraph.core.scope import NamedObject
+from bayesgraph.exceptions import OptionError
 
 #: method name -> model class; later inference families register here
 METHODS: dict[str, type[ModelBase]] = {
@@ -64,7 +65,7 @@ def get_posterior_model(graph: NamedObject, data: Mapping | None = None,
     """
     if method not in METHODS:
         valid = ", ".join(repr(m) for m in METHODS)
-        raise ValueError(f"unknown method {method!r}; valid: {valid}")
+        raise OptionError(f"unknown method {method!r}; valid: {valid}")
     return METHODS[method](graph, data, **kwargs)
 
 

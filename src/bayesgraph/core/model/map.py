@@ -41,7 +41,12 @@ from bayesgraph.core.model._optimize import (
 )
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
-from bayesgraph.exceptions import BoundaryWarning, ConvergenceError, ConvergenceWarning
+from bayesgraph.exceptions import (
+    BoundaryWarning,
+    ConvergenceError,
+    ConvergenceWarning,
+    OptionError,
+)
 
 #: an unconstrained coordinate beyond this lies on the support's boundary (exp(-25) ~ 1e-11)
 BOUNDARY = 25.0
@@ -100,7 +105,7 @@ class MAPModel(ModelBase):
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
                          dtype=dtype, grouping=grouping)
         if solver not in SOLVERS:
-            raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
+            raise OptionError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
         self.solver = solver
         self.max_iterations = int(max_iterations)
         self.tolerance = float(tolerance)

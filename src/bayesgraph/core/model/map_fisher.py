@@ -49,7 +49,7 @@ from bayesgraph.core.model._krylov import coefficients, combine, solve, tridiago
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.scope import NamedObject
-from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
+from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning, OptionError
 
 #: the largest posterior sd in unconstrained (log/logit) coordinates a Laplace
 #: approximation may have: beyond it the Gaussian spans factors of e^10 and more
@@ -98,7 +98,7 @@ class MAPFisherModel(MAPModel):
         self.max_dense_dimension = int(max_dense_dimension)
         self.lanczos_steps = int(lanczos_steps)
         if self.lanczos_steps < 2:
-            raise ValueError(f"lanczos_steps must be at least 2, got {lanczos_steps!r}")
+            raise OptionError(f"lanczos_steps must be at least 2, got {lanczos_steps!r}")
         self.cg_tolerance = float(cg_tolerance)
         super().__init__(graph, data, compiler, initial_values, random_initial_value_scale,
                          solver, copy_graph, model_graph_options, **kwargs)
@@ -332,7 +332,7 @@ class MAPFisherModel(MAPModel):
             var = self.spec.variable(name)
             if not (var.role == "observed"
                     or self._unbounded(name)):
-                raise ValueError(
+                raise OptionError(
                     f"get_covariance needs variables with real support or complete data; "
                     f"{name!r} is {var.distribution}"
                 )

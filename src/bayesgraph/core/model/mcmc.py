@@ -41,7 +41,7 @@ import numpy as np
 from bayesgraph.core.compiler.enumeration import Enumeration
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
-from bayesgraph.exceptions import ConvergenceWarning
+from bayesgraph.exceptions import ConvergenceWarning, OptionError
 
 __all__ = ["MCMCModel", "SamplingWarning"]
 
@@ -130,11 +130,11 @@ class MCMCModel(ModelBase):
             chain_method = ("parallel" if jax.local_device_count() >= self.num_chains
                             else "vectorized")
         if chain_method not in _CHAIN_METHODS:
-            raise ValueError(f"chain_method must be None or one of {_CHAIN_METHODS}, "
+            raise OptionError(f"chain_method must be None or one of {_CHAIN_METHODS}, "
                              f"got {chain_method!r}")
         self.chain_method = chain_method
         if not 0.0 < float(target_accept_prob) < 1.0:
-            raise ValueError(
+            raise OptionError(
                 f"target_accept_prob must lie in (0, 1), got {target_accept_prob!r}")
         self.target_accept_prob = float(target_accept_prob)
         self.progress_bar = _auto_progress_bar() if progress_bar is None else bool(progress_bar)
@@ -359,7 +359,7 @@ def _extreme(per_site: dict[str, np.ndarray], reduce, empty: float) -> tuple[flo
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or int(value) != value or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise OptionError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 

@@ -85,7 +85,12 @@ from bayesgraph.core.model._common import Layout, override, site_values
 from bayesgraph.core.model._optimize import SOLVERS, make_solver
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
-from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
+from bayesgraph.exceptions import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DistributionError,
+    OptionError,
+)
 
 _HUTCHINSON_PROBES = 8
 #: the largest move (posterior sds) of the answer that counts as settled
@@ -168,13 +173,13 @@ class MGVIModel(ModelBase):
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
                          dtype=dtype, grouping=grouping)
         if solver not in SOLVERS:
-            raise ValueError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
+            raise OptionError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
         if int(n_samples) < 1 or int(n_iterations) < 1:
-            raise ValueError("n_samples and n_iterations must be positive integers")
+            raise OptionError("n_samples and n_iterations must be positive integers")
         for site in self.program.latent_sites:
             if not standardisable(site.distribution, site.spec.constraint):
                 valid = sorted(k for k in TABLE if standardisable(k))
-                raise ValueError(
+                raise DistributionError(
                     f"MGVIModel has no standardised coordinates for {site.label} "
                     f"({site.distribution}); supported latent distributions: "
                     f"{', '.join(valid)}"

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from bayesgraph.exceptions import ExpressionError
+
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
@@ -286,9 +288,9 @@ def as_node(value: Any) -> Any:
     try:
         array = np.asarray(value)
     except Exception as err:  # pragma: no cover - numpy raises many types
-        raise TypeError(f"cannot use {value!r} in an expression: {err}") from None
+        raise ExpressionError(f"cannot use {value!r} in an expression: {err}") from None
     if array.dtype == object:
-        raise TypeError(
+        raise ExpressionError(
             f"cannot use {value!r} in an expression: it is neither a number, an array of "
             "numbers, nor a bayesgraph variable or expression"
         )
@@ -379,12 +381,12 @@ class ExpressionBase:
         return _index_node(self._node(), entries)
 
     def __iter__(self):
-        raise TypeError(
+        raise ExpressionError(
             f"{self!r} cannot be iterated over: index it explicitly, e.g. v[0], v[1]"
         )
 
     def __bool__(self):
-        raise TypeError(
+        raise ExpressionError(
             f"the truth value of {self!r} is unknown until the model runs; use "
             "bayesgraph.core.where(...) for conditional expressions"
         )
