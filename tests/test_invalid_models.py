@@ -26,8 +26,12 @@ from bayesgraph.exceptions import (
     BoundaryWarning,
     ConvergenceError,
     DataError,
+    DiscreteLatentError,
+    DistributionError,
     ImproperPosteriorError,
     InvalidParameterError,
+    OptionError,
+    ShapeError,
 )
 
 RNG = np.random.default_rng(0)
@@ -159,3 +163,40 @@ def test_no_boundary_warning_for_an_interior_mode():
     with warnings.catch_warnings():
         warnings.simplefilter("error", BoundaryWarning)
         MAPFisherModel(g, {g.y: [1, 4, 2]}).solve()
+
+
+# -- errors that name their cause (issue 8 item 5) ------------------------------------------
+@pytest.mark.parametrize("seed", [-1, "abc", 1.5, True])
+def test_bad_seeds_name_seed(seed):
+    with pytest.raises(OptionError, match="seed must be None, an integer >= 0"):
+        MAPModel(Variable("z"), seed=seed)
+
+
+def test_generators_and_seed_sequences_are_seeds():
+    a = ForwardModel(Variable("a"), seed=np.random.SeedSequence(3)).get_samples(
+        "a", n_samples=4)
+    b = ForwardModel(Variable("b"), seed=np.random.SeedSequence(3)).get_samples(
+        "b", n_samples=4)
+    np.testing.assert_array_equal(a, b)  # the same sequence gives the same draws
+    generator = np.random.default_rng(5)
+    ForwardModel(Variable("c"), seed=generator).get_samples("c", n_samples=2)
+
+
+@pytest.mark.parametrize("shape", [(2.5,), ("2",), (True,), 2.0])
+def test_shapes_must_be_integers(shape):
+    with pytest.raises(ShapeError, match="shape must be a tuple of non-negative integers"):
+        Variable("v", shape=shape)
+
+
+def test_categorical_probabilities_must_be_a_simplex():
+    with pytest.raises(DistributionError, match="'probabilities' of 'cat'.*sum to 1"):
+        Variable("cat", distribution="Categorical", probabilities=[-0.1, 1.1])
+    with pytest.raises(DistributionError, match="sum to 1"):
+        Variable("cat2", distribution="Categorical", probabilities=[0.2, 0.3])
+
+
+def test_discrete_latent_errors_point_to_mcmc():
+    with Graph("disc") as g:
+        StaticVariable("k", distribution="Bernoulli", mean=0.3)
+    with pytest.raises(DiscreteLatentError, match="Use MCMCModel, which sums Bernoulli"):
+        MAPModel(g)

@@ -29,3 +29,4 @@ class CategoricalDistribution(DistributionBase):
     unit_interval = ()
     support = 'categories'
     parameter_kinds = {'probabilities': 'free', 'logits': 'free'}
+    simplex = ('probabilities',)

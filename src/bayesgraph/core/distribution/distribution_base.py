@@ -53,6 +53,8 @@ class DistributionBase:
     positive: ClassVar[tuple[str, ...]] = ()
     #: parameters that must lie in [0, 1]
     unit_interval: ClassVar[tuple[str, ...]] = ()
+    #: parameters that must lie on the simplex along their last axis (probabilities)
+    simplex: ClassVar[tuple[str, ...]] = ()
     #: parameters that must be >= 0 (Binomial's total_count)
     nonnegative: ClassVar[tuple[str, ...]] = ()
     #: parameter groups that may stay unset (TruncatedNormal's lower and upper)
@@ -188,6 +190,10 @@ class DistributionBase:
             raise DistributionError(f"{where} must lie in [0, 1], got {value}")
         if name in self.nonnegative and np.any(value < 0):
             raise DistributionError(f"{where} must be >= 0, got {value}")
+        if name in self.simplex and (np.any(value < 0) or not np.allclose(
+                value.sum(axis=-1), 1.0, rtol=1e-8, atol=1e-10)):
+            raise DistributionError(
+                f"{where} must be >= 0 and sum to 1 along the last axis, got {value}")
         return value
 
     def get_parameters(self) -> dict[str, Any]:

@@ -181,7 +181,7 @@ def make_solver(f: Callable, solver: str, max_iterations: int, tolerance: float,
     >>> make_solver(lambda z, d: z, "SGD", 1, 1.0, 1.0)
     Traceback (most recent call last):
     ...
-    ValueError: unknown solver 'SGD'; valid: L-BFGS, Adam
+    bayesgraph.exceptions.OptionError: unknown solver 'SGD'; valid: L-BFGS, Adam
     """
     wrap = jax.jit if jit else (lambda fn: fn)
     if solver == "L-BFGS":

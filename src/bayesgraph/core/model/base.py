@@ -122,7 +122,7 @@ class ModelBase:
         self.program = program_for(self.grouped)
         self._grouped_data = group_data(self.grouped, self._lowered)
         self._member_slices = member_slices(self.grouped, self._grouped_data)
-        self._seed_sequence = np.random.SeedSequence(seed)
+        self._seed_sequence = _seed_sequence(seed)
         self._rng = np.random.default_rng(self._seed_sequence)
         self._solved = not self.requires_solve
         if not self.supports_discrete_latents:
@@ -199,7 +199,8 @@ class ModelBase:
                 raise DiscreteLatentError(
                     f"{type(self).__name__} cannot infer the {what} discrete variable "
                     f"{site.label} ({site.distribution}): gradient-based methods need "
-                    "continuous latent variables. Give complete data for it, or use "
+                    "continuous latent variables. Use MCMCModel, which sums Bernoulli and "
+                    "Categorical values out exactly, give complete data for it, or use "
                     "ForwardModel (prior sampling)"
                 )
 
@@ -553,6 +554,22 @@ def _checked_solve(solve: Any) -> Any:
 
     checked._checked = True  # type: ignore[attr-defined]
     return checked
+
+
+def _seed_sequence(seed: Any) -> np.random.SeedSequence:
+    """``seed=`` as a SeedSequence: None (fresh entropy), an int >= 0, a SeedSequence, or a
+    numpy Generator (its bit generator's sequence, spawned so that the caller's own stream is
+    not reused)."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence() if seed is None else seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(int(seed.integers(0, 2 ** 63 - 1)))
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.SeedSequence(int(seed))
+    raise OptionError(
+        f"seed must be None, an integer >= 0, a numpy.random.Generator or a "
+        f"numpy.random.SeedSequence, got {seed!r}"
+    )
 
 
 def _listed(names: list[str]) -> str:

@@ -54,9 +54,15 @@ def _normalise_shape(shape: Any) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
-        result = tuple(int(s) for s in shape)
+        entries = tuple(shape)
     except TypeError:
         raise ShapeError(f"shape must be a tuple of non-negative integers, got {shape!r}") from None
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in entries):
+        raise ShapeError(
+            f"shape must be a tuple of non-negative integers, got {shape!r} (entries are "
+            "not truncated: write shape=(2,), not shape=(2.5,))"
+        )
+    result = tuple(int(s) for s in entries)
     if any(s < 0 for s in result):
         raise ShapeError(f"shape must be a tuple of non-negative integers, got {shape!r}")
     return result
