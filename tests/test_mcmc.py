@@ -12,7 +12,12 @@ import pytest
 
 from bayesgraph.core import Graph, StaticVariable, Variable
 from bayesgraph.core.model.mcmc import MCMCModel, SamplingWarning
-from bayesgraph.exceptions import ConvergenceWarning, DiscreteLatentError, NotSolvedError
+from bayesgraph.exceptions import (
+    ConvergenceWarning,
+    DiscreteLatentError,
+    NotSolvedError,
+    OptionError,
+)
 
 
 def _z_x_graph():
@@ -166,3 +171,58 @@ def test_simulation_based_calibration():
     ranks = np.sum(draws < true[None, :], axis=0)
     counts = np.bincount(ranks * 5 // (n_keep + 1), minlength=5)
     assert stats.chisquare(counts).pvalue > 0.001
+
+
+# -- NUTS options a user can tune (issue 7 item 7) ------------------------------------------
+def _correlated_regression(n=50):
+    # an uncentred covariate: intercept and slope correlate at about -0.9999
+    rng = np.random.default_rng(3)
+    x = 100.0 + rng.normal(size=n)
+    with Graph("corr") as g:
+        a = StaticVariable("a", mean=0, variance=1e4)
+        b = StaticVariable("b", mean=0, variance=1e4)
+        xv = Variable("xv", distribution="NoDistribution")
+        Variable("yv", mean=a + b * xv, variance=1.0)
+    return g, {g.xv: x, g.yv: 1.0 + 0.5 * x + rng.normal(size=n)}
+
+
+@pytest.mark.filterwarnings("ignore:MCMCModel")  # short chains; the checks are below
+def test_nuts_options_reach_numpyro():
+    g, data = _correlated_regression()
+    short = MCMCModel(g, data, num_warmup=50, num_samples=50, num_chains=1, seed=0,
+                      max_tree_depth=2, progress_bar=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        short.solve()
+    assert any("reached max_tree_depth=2" in str(w.message) for w in caught)
+    assert short._extra["num_steps"].max() <= 3
+    assert short.diagnostics["tree_depth_saturation"] > 0.5
+    dense = MCMCModel(g, data, num_warmup=300, num_samples=300, num_chains=1, seed=0,
+                      dense_mass=True, init_strategy="uniform", progress_bar=False)
+    dense.solve()
+    inverse_mass = dense._fns["mcmc"].last_state.adapt_state.inverse_mass_matrix
+    assert next(iter(inverse_mass.values())).shape == (2, 2)  # one dense 2 x 2 block
+    diagonal = MCMCModel(g, data, num_warmup=300, num_samples=300, num_chains=1, seed=0,
+                         progress_bar=False)
+    diagonal.solve()
+    # the dense metric removes the correlation: far shorter trajectories, no worse ESS
+    assert dense._extra["num_steps"].mean() < diagonal._extra["num_steps"].mean() / 5
+    assert dense.diagnostics["min_ess"] >= diagonal.diagnostics["min_ess"]
+    grouped = MCMCModel(g, data, num_warmup=20, num_samples=20, num_chains=1, seed=0,
+                        dense_mass=[[g.a, g.b]], progress_bar=False)
+    site = grouped.program.site_of("corr/a").name  # a and b share one site of their kind
+    assert grouped.program.site_of("corr/b").name == site
+    assert grouped.dense_mass == ((site,),)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"max_tree_depth": 0}, "max_tree_depth must be an integer >= 1"),
+    ({"init_strategy": "zeros"}, "init_strategy must be one of"),
+    ({"dense_mass": "yes"}, "dense_mass must be True/False or a list"),
+    ({"target_accept_prob": 1.5}, "target_accept_prob must lie in"),
+    ({"chain_method": "threads"}, "chain_method must be"),
+])
+def test_bad_nuts_options_are_option_errors(options, message):
+    g, data = _correlated_regression(5)
+    with pytest.raises(OptionError, match=message):
+        MCMCModel(g, data, **options)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesgraph._warn import warn_user
 from bayesgraph.core.model._common import (
     Layout,
     override,
@@ -461,7 +461,7 @@ class ADVIModel(ModelBase):
         what = (f"the locations or scales of {', '.join(moving_now[:5])} still move by more "
                 f"than tolerance={self.tolerance} posterior sds per {self.chunk} steps"
                 if moving_now else "the ELBO or the parameters have not settled")
-        warnings.warn(
+        warn_user(
             f"{type(self).__name__}: not settled after num_steps={self.num_steps} steps: "
             f"{what}. Increase num_steps (or learning_rate if the ELBO still falls "
             "steadily), or try MAPFisherModel/MCMCModel; model.loss_history holds the trace",

@@ -21,7 +21,6 @@ Examples
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.distributions import unbounded
 from bayesgraph.core.model._common import override, site_values
 from bayesgraph.core.model._layout import Layout
@@ -215,7 +215,7 @@ class MAPModel(ModelBase):
             return True  # converged to the precision the arithmetic allows
         reason = (f"reached max_iterations={self.max_iterations}" if iterations >=
                   self.max_iterations else "stopped making progress")
-        warnings.warn(
+        warn_user(
             f"{type(self).__name__}: the {self.solver} optimisation {reason} with gradient "
             f"norm {gnorm:.3g} (tolerance {threshold:.3g}); results may be inaccurate. "
             "Increase max_iterations, give initial_values, or try solver="
@@ -241,7 +241,7 @@ class MAPModel(ModelBase):
                 value = np.asarray(sites[site.name]).reshape(-1)
                 hits.append(f"{site.label} (at {value[min(at, value.size - 1)]:.3g})")
         if hits:
-            warnings.warn(
+            warn_user(
                 f"{type(self).__name__}: the mode of {', '.join(hits)} lies on the boundary of "
                 "its support: the density rises towards the boundary (typical of a "
                 "hierarchical scale that the data cannot pin down), so the mode is not a useful "

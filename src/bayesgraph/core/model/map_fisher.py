@@ -35,7 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +43,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
+from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.distributions import unbounded
 from bayesgraph.core.model._krylov import coefficients, combine, solve, tridiagonal
 from bayesgraph.core.model._layout import Layout
@@ -246,7 +246,7 @@ class MAPFisherModel(MAPModel):
             count = min(_CHUNK, n_samples - start)
             pieces.append({k: np.asarray(v)[:count] for k, v in sites.items()})
         if worst > 1e-4:
-            warnings.warn(
+            warn_user(
                 f"MAPFisherModel: the matrix-free draws changed by a relative {worst:.2g} over "
                 f"the last quarter of the {self.lanczos_steps} Lanczos steps; raise "
                 "lanczos_steps for accurate draws", ConvergenceWarning, stacklevel=4)

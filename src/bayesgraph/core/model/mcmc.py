@@ -38,6 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.enumeration import Enumeration
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
@@ -46,6 +47,15 @@ from bayesgraph.exceptions import ConvergenceWarning, OptionError
 __all__ = ["MCMCModel", "SamplingWarning"]
 
 _CHAIN_METHODS = ("parallel", "sequential", "vectorized")
+
+
+def _init_strategies() -> dict[str, Any]:
+    from numpyro.infer import init_to_mean, init_to_median, init_to_sample, init_to_uniform
+    return {"median": init_to_median, "mean": init_to_mean, "uniform": init_to_uniform,
+            "sample": init_to_sample}
+
+
+_INIT_STRATEGIES = _init_strategies()
 _EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "adapt_state.step_size",
                  "potential_energy")
 #: the largest number of joint configurations of the discrete latents that is summed out
@@ -79,6 +89,15 @@ class MCMCModel(ModelBase):
         and ``'vectorized'`` otherwise.
     target_accept_prob : float
         NUTS' target acceptance probability (raise it, e.g. to 0.95, against divergences).
+    max_tree_depth : int
+        NUTS' largest tree depth (at most ``2**max_tree_depth - 1`` leapfrog steps per draw);
+        draws that reach it are reported after ``solve()``.
+    dense_mass : bool or list of lists of variables
+        ``True`` adapts a dense inverse mass matrix over all latent values (against strong
+        posterior correlations); a list of variable groups adapts one dense block per group
+        (a variable stored in a site with others of its kind brings the whole site).
+    init_strategy : {'median', 'mean', 'uniform', 'sample'}
+        Where chains start (numpyro's ``init_to_median`` etc.; default ``'median'``).
     progress_bar : bool or None
         ``None`` shows a progress bar only in an interactive terminal or a notebook with
         ipywidgets, never when the ``CI`` environment variable is set.
@@ -119,6 +138,8 @@ class MCMCModel(ModelBase):
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
                  num_warmup: int = 500, num_samples: int = 1000, num_chains: int = 2,
                  chain_method: str | None = None, target_accept_prob: float = 0.8,
+                 max_tree_depth: int = 10, dense_mass: Any = False,
+                 init_strategy: str = "median",
                  progress_bar: bool | None = None, seed: int | None = None,
                  dtype: str = "float64", grouping: bool = True) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
@@ -137,12 +158,19 @@ class MCMCModel(ModelBase):
             raise OptionError(
                 f"target_accept_prob must lie in (0, 1), got {target_accept_prob!r}")
         self.target_accept_prob = float(target_accept_prob)
+        self.max_tree_depth = _check_int("max_tree_depth", max_tree_depth, 1)
+        if init_strategy not in _INIT_STRATEGIES:
+            raise OptionError(f"init_strategy must be one of {tuple(_INIT_STRATEGIES)}, got "
+                              f"{init_strategy!r}")
+        self.init_strategy = init_strategy
+        self.dense_mass = self._dense_mass(dense_mass)
         self.progress_bar = _auto_progress_bar() if progress_bar is None else bool(progress_bar)
         self.diagnostics: dict[str, Any] = {}
         self._samples: dict[str, np.ndarray] | None = None  # {site: (chains, draws, ...)}
         self._extra: dict[str, np.ndarray] = {}
         options = (self.num_warmup, self.num_samples, self.num_chains, self.chain_method,
-                   self.target_accept_prob, self.progress_bar)
+                   self.target_accept_prob, self.progress_bar, self.max_tree_depth,
+                   self.dense_mass, self.init_strategy)
         with self._precision():
             self._fns = self._functions(
                 functools.partial(MCMCModel._make, self.program, options, self._data), options)
@@ -157,10 +185,13 @@ class MCMCModel(ModelBase):
         so a second model of the same structure samples without tracing again."""
         from numpyro.infer import MCMC, NUTS
 
-        num_warmup, num_samples, num_chains, chain_method, target, progress_bar = options
+        (num_warmup, num_samples, num_chains, chain_method, target, progress_bar, depth,
+         dense, init) = options
         enumeration = Enumeration(program, data)
         model = program.model if not enumeration.sites else enumeration.marginal_model
-        kernel = NUTS(model, target_accept_prob=target)
+        kernel = NUTS(model, target_accept_prob=target, max_tree_depth=depth,
+                      dense_mass=list(dense) if isinstance(dense, tuple) else dense,
+                      init_strategy=_INIT_STRATEGIES[init]())
         mcmc = MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples,
                     num_chains=num_chains, chain_method=chain_method,
                     progress_bar=progress_bar, jit_model_args=True)
@@ -196,6 +227,31 @@ class MCMCModel(ModelBase):
         self._diagnose()
         return self
 
+    def _dense_mass(self, dense_mass: Any) -> bool | tuple[tuple[str, ...], ...]:
+        """``dense_mass=`` as numpyro takes it: a bool, or groups of site names (hashable)."""
+        if isinstance(dense_mass, (bool, np.bool_)):
+            return bool(dense_mass)
+        if not isinstance(dense_mass, (list, tuple)) or not all(
+                isinstance(g, (list, tuple)) for g in dense_mass):
+            raise OptionError(
+                "dense_mass must be True/False or a list of lists of variables, got "
+                f"{dense_mass!r}")
+        groups = []
+        for variables in dense_mass:
+            sites = []
+            for variable in variables:
+                name = self._resolve(variable)
+                if not isinstance(name, str):
+                    raise OptionError(f"dense_mass groups list variables, got {variable!r}")
+                site = self.program.site_of(name)
+                if site is None:
+                    raise OptionError(
+                        f"dense_mass names {name!r}, which has no unobserved values to sample")
+                if site.name not in sites:
+                    sites.append(site.name)
+            groups.append(tuple(sites))
+        return tuple(groups)
+
     @property
     def n_draws(self) -> int:
         """Total number of kept draws, ``num_chains * num_samples``."""
@@ -220,6 +276,15 @@ class MCMCModel(ModelBase):
         min_ess, worst_ess = _extreme(ess, np.nanmin, np.inf)
         messages = []
         name = type(self).__name__
+        steps = self._extra.get("num_steps")
+        saturated = (float(np.mean(steps >= 2 ** self.max_tree_depth - 1))
+                     if steps is not None and steps.size else 0.0)
+        if saturated >= 0.01:
+            messages.append(
+                f"{name}: {saturated:.0%} of the draws reached max_tree_depth="
+                f"{self.max_tree_depth}: the sampler takes very long trajectories (strongly "
+                "correlated or badly scaled posterior). Try dense_mass=True, reparametrise, "
+                "or raise max_tree_depth")
         if n_div:
             messages.append(
                 f"{name}: {n_div} of {self.n_draws} transitions after warm-up diverged; the "
@@ -238,6 +303,7 @@ class MCMCModel(ModelBase):
                 "chain): means and quantiles are imprecise. Increase num_samples")
         self.diagnostics = {
             "num_divergences": n_div,
+            "tree_depth_saturation": saturated,
             "max_rhat": float(max_rhat) if np.isfinite(max_rhat) else float("nan"),
             "min_ess": float(min_ess) if np.isfinite(min_ess) else float("nan"),
             "rhat": rhat,
@@ -249,7 +315,7 @@ class MCMCModel(ModelBase):
             "warnings": messages,
         }
         for message in messages:
-            warnings.warn(message, SamplingWarning, stacklevel=3)
+            warn_user(message, SamplingWarning, stacklevel=3)
 
     def _per_variable(self, site: str, values: np.ndarray) -> dict[str, np.ndarray]:
         """Split a site's per-entry numbers (r-hat, ESS) into its variables' entries (the

@@ -65,7 +65,6 @@ Examples
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,6 +74,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from jax.scipy.sparse.linalg import cg
 
+from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.distributions import TABLE
 from bayesgraph.core.compiler.standardise import (
     SourceRecorder,
@@ -449,7 +449,7 @@ class MGVIModel(ModelBase):
                 "initial_values= closer to the solution"
             )
         if not self.dense and worst > 1e-3:
-            warnings.warn(
+            warn_user(
                 f"MGVIModel: conjugate gradients left a relative residual of {worst:.2g} "
                 "when drawing samples; raise cg_max_iterations or set "
                 "fisher_diagonal_preconditioning=True", ConvergenceWarning, stacklevel=3)
@@ -460,7 +460,7 @@ class MGVIModel(ModelBase):
         threshold = self.tolerance * max(1.0, abs(value))
         if gnorm <= threshold or (last["stalled"] and gnorm <= 1e-6 * max(1.0, abs(value))):
             return
-        warnings.warn(
+        warn_user(
             f"MGVIModel: the last {self.solver} minimisation stopped with gradient norm "
             f"{gnorm:.3g} (tolerance {threshold:.3g}) after {last['iterations']} iterations; "
             "results may be inaccurate. Increase max_iterations or n_iterations",
@@ -487,7 +487,7 @@ class MGVIModel(ModelBase):
             site = next(s for s in self.program.latent_sites if s.name == name)
             moved = ("moved between the last two iterations" if what == "iterations" else
                      "has a Monte-Carlo error from its samples")
-            warnings.warn(
+            warn_user(
                 f"MGVIModel: the answer has not settled: the mean of {site.label} {moved} "
                 f"by {float(np.max(ratio)):.2g} posterior standard deviations (more than "
                 f"{SETTLED}). Increase {option} (now {getattr(self, option)}); if it keeps "
