@@ -46,26 +46,32 @@ def test_names():
 def test_forward_goes_to_prior():
     g = _graph()
     data = ForwardModel(g, data={g.x: DATA}, seed=0).to_inference_data(n_samples=30)
-    assert _groups(data) == {"prior", "observed_data"}
+    assert _groups(data) == {"prior", "prior_predictive", "observed_data"}
     prior = data["prior"]
     assert prior["g.a"].dims == ("chain", "draw", "g.a_dim_0")
     assert prior["g.a"].shape == (1, 30, 2)
-    assert prior["g.x"].dims == ("chain", "draw", "example")
-    observed = data["observed_data"]["g.x"].values
-    assert np.isnan(observed[1]) and observed[[0, 2]].tolist() == [1.0, 2.0]
+    # a partly observed variable: its missing entries in prior, its data in observed_data
+    assert prior["g.x"].dims == ("chain", "draw", "g.x_missing")
+    assert prior["g.x"].shape == (1, 30, 1)
+    observed = data["observed_data"]["g.x"]
+    assert observed.values.tolist() == [1.0, 2.0]
+    assert observed["g.x_observed"].values.tolist() == [0, 2]
+    assert data["prior_predictive"]["g.x"].shape == (1, 30, 2)
 
 
 @pytest.mark.parametrize("cls, draws", [(MAPModel, 1), (MAPFisherModel, 40)])
 def test_map_models(cls, draws):
     g = _graph()
     data = cls(g, data={g.x: DATA}, seed=0).solve().to_inference_data(n_samples=40)
-    assert _groups(data) == {"posterior", "observed_data"}
+    assert _groups(data) == {"posterior", "posterior_predictive", "log_likelihood",
+                             "observed_data"}
     assert data["posterior"]["g.a"].shape == (1, draws, 2)
-    assert data["posterior"]["g.x"].shape == (1, draws, 3)
+    assert data["posterior"]["g.x"].shape == (1, draws, 1)  # the missing entry only
 
 
 def test_mcmc_groups_and_stats(mcmc_data):
-    assert _groups(mcmc_data) == {"posterior", "sample_stats", "observed_data"}
+    assert _groups(mcmc_data) == {"posterior", "posterior_predictive", "log_likelihood",
+                                  "sample_stats", "observed_data"}
     post = mcmc_data["posterior"]
     assert post["g.a"].shape == (2, 200, 2)
     assert set(post.data_vars) == {"g.a", "g.x"}

@@ -275,6 +275,31 @@ class ValueEmitter(Emitter):
         return self.values[site.name]
 
 
+class ObservedEmitter(ValueEmitter):
+    """Read latent values like :class:`ValueEmitter`; for the observed groups ``groups``
+    record each entry's log-density at the data (``key=None``: pointwise log-likelihood) or
+    a fresh draw from its distribution given its parents (a replicate: predictive draws).
+
+    A replicate is drawn given the parents' actual values (data where observed, the latent
+    values given), the same conditioning as the pointwise log-likelihood.
+    """
+
+    def __init__(self, values: dict[str, Any], groups: tuple[int, ...], key: Any = None
+                 ) -> None:
+        super().__init__(values)
+        self.groups = frozenset(groups)
+        self.key = key
+        self.recorded: dict[int, Any] = {}
+
+    def observe(self, group: GroupSpec, d: Any, value: Any) -> None:
+        if group.index not in self.groups:
+            return
+        if self.key is None:
+            self.recorded[group.index] = d.log_prob(value)
+        else:
+            self.recorded[group.index] = d.sample(jax.random.fold_in(self.key, group.index))
+
+
 class DensityEmitter(Emitter):
     """Accumulate the log-density at unconstrained latent values.
 
@@ -635,6 +660,17 @@ class Program:
         env = self.values_at(latents, data)
         return {g: env[g] for g in groups}
 
+    def observed_terms(self, latents: dict[str, Any], data: Data, groups: tuple[int, ...],
+                       key: Any = None) -> dict[int, Any]:
+        """Pointwise log-likelihoods (``key=None``) or replicate draws (a random key) of the
+        observed groups ``groups`` given constrained latent site values (see
+        :class:`ObservedEmitter`). Log-likelihoods have the group's full shape less its event
+        axes; replicates its full shape.
+        """
+        emitter = ObservedEmitter(latents, groups, key)
+        self.execute(data, emitter)
+        return emitter.recorded
+
     def central_latents(self, data: Data) -> dict[str, Any]:
         """Latent site values at the central values of their conditional priors."""
         emitter = _CentralRecorder()
@@ -969,4 +1005,4 @@ _STRUCTURAL: dict[str, Callable[..., Any]] = {
 }
 
 __all__ = ["Program", "LatentSite", "Emitter", "NumpyroEmitter", "SampleEmitter",
-           "ValueEmitter", "DensityEmitter", "MISSING_SUFFIX"]
+           "ValueEmitter", "ObservedEmitter", "DensityEmitter", "MISSING_SUFFIX"]

@@ -317,6 +317,82 @@ class ModelBase:
                 pieces.append({g: np.asarray(v)[:len(idx)] for g, v in out.items()})
         return {g: np.concatenate([p[g] for p in pieces]) for g in wanted}
 
+    # -- predictive draws and pointwise log-likelihoods ------------------------------------
+    def _likelihood_names(self) -> list[str]:
+        """The observed variables whose distribution depends on something inferred: those
+        with a posterior (prior) predictive distribution and a pointwise log-likelihood.
+        Observed Dirac variables and observed variables whose parents are all data (a
+        covariate with a prior) have neither: their log-likelihood is a constant."""
+        out = []
+        for var in self.spec.variables:
+            if var.role == "latent":
+                continue
+            group = self.grouped.groups[self.grouped.locate(var.name)[0]]
+            if not (group.deterministic or group.density_is_fixed):
+                out.append(var.name)
+        return out
+
+    def _check_observed(self, names: list[str], what: str) -> None:
+        for name in names:
+            group = self.grouped.groups[self.grouped.locate(name)[0]]
+            if self.spec.variable(name).role == "latent" or group.deterministic:
+                kind = "has no data" if group.role == "latent" else "is a Dirac variable"
+                raise OptionError(
+                    f"{type(self).__name__}: {name} {kind}, so it has no {what}: ask for "
+                    "the observed random variables (those given data), or use get_samples "
+                    f"for {name}"
+                )
+
+    def _observed_terms(self, sites: dict[str, np.ndarray], names: list[str], n: int, *,
+                        predictive: bool) -> dict[str, np.ndarray]:
+        """For ``n`` joint draws of the latent sites: replicate draws of the observed
+        variables ``names`` (``predictive``; full runtime shape) or their pointwise
+        log-likelihoods at the data (runtime shape less event axes; ``NaN`` at the missing
+        entries of a partly observed variable, which are not data). Jitted once per set of
+        groups, vmapped over draws, in chunks."""
+        program = self.program
+        groups = tuple(sorted({self.grouped.locate(name)[0] for name in names}))
+
+        def build():
+            def run(latents, keys, data):
+                def one(latent, key):
+                    return program.observed_terms(latent, data, groups,
+                                                  key if predictive else None)
+                return jax.vmap(one)(latents, keys)
+            return jax.jit(run)
+
+        run = self._functions(build, "observed-terms", groups, predictive)
+        per_draw = sum(int(np.prod(self.grouped.groups[g].full_shape(self.n_data)))
+                       for g in groups) + sum(site.size for site in program.latent_sites)
+        check_request(f"{type(self).__name__}: predictive draws of {_listed(names)}", n,
+                      per_draw, fix="or fewer variables")
+        chunk = int(max(1, min(n, 2**24 // max(1, per_draw))))
+        keys = jax.random.split(self._next_key(), n)
+        pieces = []
+        with self._precision():
+            for start in range(0, n, chunk):
+                idx = np.arange(start, min(n, start + chunk))
+                padded = np.concatenate([idx, np.repeat(idx[-1:], chunk - len(idx))])
+                latents = {k: jnp.asarray(v[padded]) for k, v in sites.items()}
+                out = run(latents, keys[padded], self._data)
+                pieces.append({g: np.asarray(v)[:len(idx)] for g, v in out.items()})
+        per_group = {g: np.concatenate([p[g] for p in pieces]) for g in groups}
+        result: dict[str, np.ndarray] = {}
+        for name in names:
+            g, m = self.grouped.locate(name)
+            value = np.array(per_group[g][:, m])
+            positions = self._member_slices.get(name, (None, ()))[1]
+            if predictive:
+                result[name] = self._cast(name, value)
+                continue
+            value = value.astype(np.float64)
+            if len(positions):
+                full = self.spec.variable(name).full_shape(self.n_data)
+                per_entry = int(np.prod(full[value.ndim - 1:], dtype=np.int64))
+                value.reshape(n, -1)[:, np.unique(np.asarray(positions) // per_entry)] = np.nan
+            result[name] = value
+        return result
+
     def _moments(self, names: list[str], n_samples: int
                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Means and variances of ``names``; by default Monte Carlo over ``_draw_sites``,
@@ -482,11 +558,96 @@ class ModelBase:
             lambda names: {k: np.sqrt(v) for k, v in self._moments(names, n_samples)[1].items()},
         )
 
+    def get_posterior_predictive(self, variables: Any = None, n_samples: int = 100) -> Any:
+        """Posterior-predictive draws of observed variables: replicate data.
+
+        Each draw takes one joint posterior draw of the unobserved values and draws every
+        requested observed variable from its distribution given its parents there (data
+        where the parents are observed: covariates stay fixed). MAP models give plug-in draws
+        at the mode; ForwardModel has :meth:`get_prior_predictive` instead.
+
+        Parameters
+        ----------
+        variables : variable, global name, or a list/tuple/dict of them, optional
+            Observed random variables; default every observed variable whose distribution
+            depends on an inferred value, as a dict keyed by global name.
+        n_samples : int
+            Number of draws; each leaf gets ``(n_samples, *result shape)``.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, StaticVariable, Variable
+        >>> from bayesgraph.core.model import MAPFisherModel
+        >>> with Graph("g") as g:
+        ...     mu = StaticVariable("mu", mean=0, variance=100)
+        ...     y = Variable("y", mean=mu, variance=1)
+        >>> model = MAPFisherModel(g, data={g.y: [1.0, 3.0]}, seed=0).solve()
+        >>> model.get_posterior_predictive(g.y, n_samples=4000).shape
+        (4000, 2)
+        >>> sorted(model.get_posterior_predictive(n_samples=5))
+        ['g/y']
+        """
+        if not type(self).requires_solve:
+            raise OptionError(
+                f"{type(self).__name__} draws from the prior: use get_prior_predictive, or "
+                "fit a posterior model (get_posterior_model) for posterior-predictive draws"
+            )
+        return self._predictive(variables, n_samples, "posterior-predictive distribution")
+
+    def _predictive(self, variables: Any, n_samples: int, what: str) -> Any:
+        n_samples = _check_n(n_samples)
+        self._require_solved()
+
+        def compute(names):
+            self._check_observed(names, what)
+            return self._observed_terms(self._draw_sites(n_samples), names, n_samples,
+                                        predictive=True)
+
+        if variables is None:
+            return compute(self._likelihood_names())
+        return self._answer(variables, compute)
+
+    def get_log_likelihood(self, variables: Any = None, n_samples: int = 100) -> Any:
+        """Pointwise log-likelihoods: the log-density of each observed entry given its
+        parents, for ``n_samples`` joint draws of the unobserved values (what ``az.loo`` and
+        ``az.waic`` read from the ``log_likelihood`` group of :meth:`to_inference_data`).
+
+        Entries are per data point and per entry of the variable's own shape (per vector for
+        vector distributions such as Dirichlet); the missing entries of a partly observed
+        variable are ``NaN`` (they are not data).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesgraph.core import Graph, StaticVariable, Variable
+        >>> from bayesgraph.core.model import MAPModel
+        >>> with Graph("g") as g:
+        ...     mu = StaticVariable("mu", mean=0, variance=100)
+        ...     y = Variable("y", mean=mu, variance=1)
+        >>> model = MAPModel(g, data={g.y: [1.0, 3.0]}).solve()
+        >>> ll = model.get_log_likelihood(g.y, n_samples=1)
+        >>> mode = model.get_means(g.mu)
+        >>> bool(np.allclose(ll[0], -0.5 * np.log(2 * np.pi) - 0.5 * (np.array([1, 3]) - mode)**2))
+        True
+        """
+        n_samples = _check_n(n_samples)
+        self._require_solved()
+
+        def compute(names):
+            self._check_observed(names, "log-likelihood")
+            return self._observed_terms(self._draw_sites(n_samples), names, n_samples,
+                                        predictive=False)
+
+        if variables is None:
+            return compute(self._likelihood_names())
+        return self._answer(variables, compute)
+
     def to_inference_data(self, **kwargs: Any) -> Any:
         """Export draws, data and sampler statistics to ArviZ.
 
         See :func:`bayesgraph.core.model.inference_data.to_inference_data` for the groups,
-        names and keyword arguments (``n_samples``, ``observed``, ``var_names``).
+        names and keyword arguments (``n_samples``, ``observed``, ``var_names``,
+        ``log_likelihood``, ``predictive``).
 
         Examples
         --------

@@ -5,17 +5,30 @@
 * :class:`~bayesgraph.core.model.mcmc.MCMCModel`: group ``posterior`` with all chains and
   draws, and ``sample_stats`` (``diverging``, ``energy``, ``tree_depth``, ``n_steps``,
   ``acceptance_rate``, ``step_size``, ``lp``);
-* :class:`~bayesgraph.core.model.ForwardModel`: its draws go to group ``prior`` (one chain);
+* :class:`~bayesgraph.core.model.ForwardModel`: its draws go to group ``prior`` (one chain),
+  replicate draws of the observed variables to ``prior_predictive``;
 * :class:`~bayesgraph.core.model.MAPModel`: ``posterior`` holds its point (one chain, one draw);
 * every other model (MAPFisher, ADVI, MGVI, ...): ``posterior`` holds ``n_samples`` draws of
   ``model._draw`` as one chain.
 
-Every export has ``observed_data``: the data given, with ``NaN`` at missing entries. Variables
+Posterior models also get ``posterior_predictive`` (one replicate of each observed variable
+per posterior draw) and ``log_likelihood`` (the pointwise log-density of each observed entry
+at each posterior draw), so ``az.loo``, ``az.waic``, ``az.compare`` and ``az.plot_ppc`` work.
+Both cover the observed variables whose distribution depends on an inferred value (not a
+covariate whose parents are all data, nor a Dirac variable); a replicate is drawn given its
+parents' actual values (the data of observed parents), the conditioning of the pointwise
+log-likelihood.
+
+Every export has ``observed_data``: the data given. Variables
 are named by their global names with ``'/'`` replaced by ``'.'`` (``family.alice.height``):
 ArviZ 1.x stores groups in an ``xarray.DataTree``, which forbids ``'/'`` in variable names,
 and both versions use the same names. Dimensions are ``chain``, ``draw``, ``example`` (the
 examples axis of dynamic variables) and ``<name>_dim_0``, ``<name>_dim_1``, ... for the
-variable's own shape. Fully observed variables appear only in ``observed_data``.
+variable's own shape. Fully observed variables appear only in ``observed_data``. A partly
+observed variable is split as PyMC splits it: ``posterior`` (``prior``) holds its missing
+entries only, along the dimension ``<name>_missing``, and ``observed_data``,
+``posterior_predictive`` and ``log_likelihood`` its observed entries only, along
+``<name>_observed``; each coordinate is the entries' flat positions in ``(example, *shape)``.
 
 With ArviZ 0.x (Python 3.11) the result is an ``arviz.InferenceData``; with ArviZ 1.x
 (Python >= 3.12) an ``xarray.DataTree``. ``arviz.summary`` and ``arviz.plot_trace`` (0.x) or
@@ -38,7 +51,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["to_inference_data", "plot_trace", "arviz_major_version", "variable_name"]
+from bayesgraph.core.model._resources import check_request
+from bayesgraph.exceptions import DuplicateNameError
+
+__all__ = ["to_inference_data", "plot_trace", "plot_ppc", "arviz_major_version", "variable_name",
+           "missing_positions"]
 
 #: ArviZ variable names replace the scope separator by this
 NAME_SEPARATOR = "."
@@ -66,6 +83,30 @@ def plot_trace(data: Any, var_names: Any = None, **kwargs: Any) -> Any:
     return az.plot_trace(data, var_names=var_names, **kwargs)
 
 
+def plot_ppc(data: Any, var_names: Any = None, **kwargs: Any) -> Any:
+    """A posterior- (or prior-) predictive check plot with the installed ArviZ (0.x
+    ``plot_ppc`` or 1.x ``plot_ppc_dist``), so user code need not branch on the version.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from bayesgraph.core import Graph, StaticVariable, Variable
+    >>> from bayesgraph.core.model import MAPFisherModel
+    >>> with Graph("g") as g:
+    ...     mu = StaticVariable("mu", mean=0, variance=10)
+    ...     y = Variable("y", mean=mu, variance=1)
+    >>> model = MAPFisherModel(g, data={g.y: [0.5, 1.5, 1.0]}, seed=0).solve()
+    >>> plot_ppc(model.to_inference_data(n_samples=50)) is not None
+    True
+    """
+    import arviz as az
+
+    if arviz_major_version() >= 1:
+        return az.plot_ppc_dist(data, var_names=var_names, **kwargs)
+    return az.plot_ppc(data, var_names=var_names, **kwargs)
+
+
 def arviz_major_version() -> int:
     """The installed ArviZ's major version (0 or 1).
 
@@ -91,8 +132,10 @@ def variable_name(global_name: str) -> str:
 
 
 def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = True,
-                      var_names: list[str] | None = None) -> Any:
-    """Export a (solved) model's draws, data and sampler statistics to ArviZ.
+                      var_names: list[str] | None = None, log_likelihood: bool = True,
+                      predictive: bool = True) -> Any:
+    """Export a (solved) model's draws, predictive draws, log-likelihoods, data and sampler
+    statistics to ArviZ.
 
     Parameters
     ----------
@@ -104,8 +147,15 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     observed : bool
         Add the ``observed_data`` group.
     var_names : list of str, optional
-        Global names (or ArviZ names) of the variables to export; default all unobserved
-        ones (latent, partially observed and deterministic variables).
+        Global names (or ArviZ names) of the variables to export to ``posterior``/``prior``;
+        default all unobserved ones (latent, the missing entries of partially observed,
+        and deterministic variables).
+    log_likelihood : bool
+        Add the ``log_likelihood`` group (posterior models), computed at the same draws as
+        ``posterior``.
+    predictive : bool
+        Add ``posterior_predictive`` (posterior models) or ``prior_predictive``
+        (ForwardModel), from the same draws.
 
     Returns
     -------
@@ -122,30 +172,44 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     >>> idata = to_inference_data(MAPModel(g, data={g.x: [2.0]}).solve())
     >>> idata["posterior"]["g.z"].shape, float(idata["observed_data"]["g.x"][0])
     ((1, 1, 1), 2.0)
+    >>> float(idata["log_likelihood"]["g.x"][0, 0, 0]) < 0
+    True
     """
     model._require_solved()
     spec = model.spec
     names = _exported_names(model, var_names)
-    groups: dict[str, dict[str, np.ndarray]] = {}
     kind = _kind(model)
     if kind == "mcmc":
-        draws = model._draws_by_chain(names)
-        groups["posterior"] = {n: draws[n] for n in names}
-        groups["sample_stats"] = model._sample_stats_by_chain()
+        n, chains = model.n_draws, model.num_chains
+        sites = model._site_draws(np.arange(n))
     else:
-        n = 1 if kind == "point" else int(n_samples)
-        draws = model._draws(n, names)
-        group = "prior" if kind == "prior" else "posterior"
-        groups[group] = {name: np.asarray(draws[name])[None] for name in names}
-    for group in ("posterior", "prior"):
-        if group in groups:
-            groups[group] = {k: _cast(spec.variable(k), v) for k, v in groups[group].items()}
+        n, chains = (1 if kind == "point" else int(n_samples)), 1
+        check_request(f"to_inference_data of {type(model).__name__}", n,
+                      model._values_per_draw(names), fix="or fewer variables (var_names=)")
+        sites = model._draw_sites(n)
+
+    def by_chain(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {k: np.asarray(v).reshape(chains, n // chains, *np.shape(v)[1:])
+                for k, v in values.items()}
+
+    main = "prior" if kind == "prior" else "posterior"
+    draws = model._values(sites, names, n)
+    groups: dict[str, dict[str, np.ndarray]] = {
+        main: by_chain({k: _cast(spec.variable(k), v) for k, v in draws.items()})}
+    likelihood = model._likelihood_names()
+    if predictive and likelihood:
+        groups[f"{main}_predictive"] = by_chain(
+            model._observed_terms(sites, likelihood, n, predictive=True))
+    if log_likelihood and likelihood and kind != "prior":
+        groups["log_likelihood"] = by_chain(
+            model._observed_terms(sites, likelihood, n, predictive=False))
+    if kind == "mcmc":
+        groups["sample_stats"] = model._sample_stats_by_chain()
     if observed:
         data = _observed_data(model)
         if data:
             groups["observed_data"] = data
-    datasets = {g: _dataset(model, values, sampled=g != "observed_data")
-                for g, values in groups.items()}
+    datasets = {g: _dataset(model, values, group=g) for g, values in groups.items()}
     return _container(datasets, model)
 
 
@@ -175,6 +239,23 @@ def _exported_names(model: Any, var_names: list[str] | None) -> list[str]:
     return chosen
 
 
+def missing_positions(model: Any, name: str) -> np.ndarray | None:
+    """Flat positions (row-major over ``(n_data, *shape)`` or ``shape``) of the missing
+    entries of a partly observed variable, or ``None`` for any other variable.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.model import ForwardModel
+    >>> x = Variable("x", mean=0, variance=1)
+    >>> missing_positions(ForwardModel(x, data={x: [1.0, float("nan"), 2.0]}), "x").tolist()
+    [1]
+    """
+    if model.spec.variable(name).role != "partial":
+        return None
+    return np.asarray(model._member_slices[name][1], dtype=np.int64)
+
+
 def _cast(var: Any, values: np.ndarray) -> np.ndarray:
     if var.dtype == "bool":
         return np.asarray(values) > 0.5
@@ -196,32 +277,58 @@ def _observed_data(model: Any) -> dict[str, np.ndarray]:
 
 
 # -- building xarray objects ----------------------------------------------------------------
-def _dims(var: Any, arviz_name: str) -> list[str]:
-    dims = ["example"] if var.dynamic else []
-    dims += [f"{arviz_name}_dim_{i}" for i in range(len(var.shape))]
-    return dims
+_SAMPLED = ("posterior", "prior", "posterior_predictive", "prior_predictive",
+            "log_likelihood", "sample_stats")
 
 
-def _dataset(model: Any, values: dict[str, np.ndarray], sampled: bool) -> Any:
+def _entries(model: Any, name: str, group: str, array: np.ndarray
+             ) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """For a partly observed variable: ``(dimension, flat positions, values)`` of what
+    ``group`` holds of it (the missing entries in ``posterior``/``prior``, the observed ones
+    elsewhere); ``None`` for every other variable."""
+    missing = missing_positions(model, name)
+    if missing is None:
+        return None
+    lead = 2 if group in _SAMPLED else 0
+    flat = array.reshape(*array.shape[:lead], -1)
+    full = model.spec.variable(name).full_shape(model.n_data)
+    per_entry = int(np.prod(full, dtype=np.int64)) // flat.shape[-1]  # >1: vector densities
+    holes = np.unique(missing // per_entry)
+    if group in ("posterior", "prior"):
+        return f"{variable_name(name)}_missing", missing, flat[..., missing]
+    kept = np.setdiff1d(np.arange(flat.shape[-1]), holes)
+    return f"{variable_name(name)}_observed", kept, flat[..., kept]
+
+
+def _dataset(model: Any, values: dict[str, np.ndarray], group: str) -> Any:
     import xarray as xr
 
+    sampled = group in _SAMPLED
+    lead = ["chain", "draw"] if sampled else []
     data_vars = {}
+    coords: dict[str, Any] = {}
     for name, array in values.items():
         array = np.asarray(array)
-        if name in model.spec:
+        if name not in model.spec:  # sampler statistics
+            arviz_name, dims = name, list(lead)
+        elif (entries := _entries(model, name, group, array)) is not None:
             arviz_name = variable_name(name)
-            dims = _dims(model.spec.variable(name), arviz_name)
-        else:  # sampler statistics
-            arviz_name, dims = name, []
-        if sampled:
-            dims = ["chain", "draw", *dims]
+            dim, positions, array = entries
+            dims, coords[dim] = [*lead, dim], positions
+        else:
+            arviz_name = variable_name(name)
+            var = model.spec.variable(name)
+            own = ["example"] if var.dynamic else []
+            own += [f"{arviz_name}_dim_{i}" for i in range(len(var.shape))]
+            dims = [*lead, *own][:array.ndim]  # log-likelihoods lack event axes
         if arviz_name in data_vars:
-            raise ValueError(f"two variables map to the ArviZ name {arviz_name!r}")
+            raise DuplicateNameError(
+                f"two variables map to the ArviZ name {arviz_name!r}: rename one of them "
+                f"(ArviZ names replace '/' by {NAME_SEPARATOR!r})")
         data_vars[arviz_name] = (dims, array)
-    coords: dict[str, Any] = {}
     if sampled and values:
         first = np.asarray(next(iter(values.values())))
-        coords = {"chain": np.arange(first.shape[0]), "draw": np.arange(first.shape[1])}
+        coords.update(chain=np.arange(first.shape[0]), draw=np.arange(first.shape[1]))
     if any("example" in dims for dims, _ in data_vars.values()):
         coords["example"] = np.arange(model.n_data)
     return xr.Dataset(data_vars, coords=coords, attrs=_attrs(model))
