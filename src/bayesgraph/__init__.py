@@ -16,10 +16,12 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from bayesgraph import exceptions
+from bayesgraph.core.scope import name_injection_enabled, no_name_injection, set_name_injection
 
 try:
     __version__ = version("bayesgraph")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "exceptions"]
+__all__ = ["__version__", "exceptions", "set_name_injection", "no_name_injection",
+           "name_injection_enabled"]

@@ -44,6 +44,8 @@ __all__ = [
     "OptionError",
     "ConvergenceWarning",
     "BayesGraphWarning",
+    "NameInjectionWarning",
+    "MissingDataWarning",
 ]
 
 
@@ -274,6 +276,27 @@ class BayesGraphWarning(UserWarning):
     Examples
     --------
     >>> issubclass(ConvergenceWarning, BayesGraphWarning)
+    True
+    """
+
+
+class NameInjectionWarning(BayesGraphWarning):
+    """Name injection kept a name that holds your own value (an array, a function argument)
+    instead of binding it to a bayesgraph object; the message says how to reach the object.
+
+    Examples
+    --------
+    >>> issubclass(NameInjectionWarning, UserWarning)
+    True
+    """
+
+
+class MissingDataWarning(BayesGraphWarning):
+    """Data given for a variable are all missing (NaN): the variable is treated as unobserved.
+
+    Examples
+    --------
+    >>> issubclass(MissingDataWarning, BayesGraphWarning)
     True
     """
 

@@ -22,23 +22,143 @@ Where the name is bound:
 
 Names bound by *entering* a scope are restored to their previous binding when the scope is left,
 unless the user rebound them in the meantime.
+
+Injection never destroys the user's data. A name is (re)bound only if it is unbound, holds
+``None`` or holds a bayesgraph object (a graph, entity, variable, expression or template, e.g.
+from an earlier run of the same notebook cell). If it holds anything else (an array, a
+DataFrame, a number, a function argument, a module), the user's value is kept and a
+:class:`~bayesgraph.exceptions.NameInjectionWarning` says how to reach the object instead
+(``graph.x``); it is issued once per name and namespace within the outermost ``with`` block,
+and not at all for ``x = Variable("x")``, where the statement itself rebinds the name.
+
+Injection can be switched off, for library code that builds graphs on a user's behalf:
+:func:`set_name_injection` sets it for the process, :func:`no_name_injection` for a block
+(in the current thread). Objects are then created and registered in their scope as usual, but
+no name is bound anywhere, whatever ``frame=`` says.
 """
 
 from __future__ import annotations
 
 import ctypes
+import dis
 import inspect
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from bayesgraph.exceptions import DuplicateNameError, GraphStructureError, ScopeError
+from bayesgraph._warn import warn_user
+from bayesgraph.core.operator.operators import ExpressionBase
+from bayesgraph.exceptions import (
+    DuplicateNameError,
+    GraphStructureError,
+    NameInjectionWarning,
+    OptionError,
+    ScopeError,
+)
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MISSING = object()
 _state = threading.local()
+_injection_default = True  # process-wide; `no_name_injection` overrides it per thread
+
+
+def name_injection_enabled() -> bool:
+    """Return whether creating objects and entering scopes binds names in the calling code.
+
+    Examples
+    --------
+    >>> name_injection_enabled()
+    True
+    >>> with no_name_injection():
+    ...     name_injection_enabled()
+    False
+    """
+    override = getattr(_state, "injection", None)
+    return _injection_default if override is None else override
+
+
+def set_name_injection(enabled: bool) -> bool:
+    """Switch name injection on or off for the whole process; return the previous setting.
+
+    With injection off, ``Variable("x")`` still creates ``x`` in the current scope, and the
+    graph is complete (reach ``x`` as ``graph.x``), but no Python name is bound: neither by
+    creating an object (whatever its ``frame=`` argument says) nor by entering a scope with
+    ``with``. Inside a :func:`no_name_injection` block, injection stays off in that thread
+    whatever this function sets.
+
+    Parameters
+    ----------
+    enabled : bool
+        ``True`` (the default at import, Halerium's behaviour) or ``False``.
+
+    Returns
+    -------
+    bool
+        The previous process-wide setting, so that it can be restored.
+
+    Raises
+    ------
+    OptionError
+        If ``enabled`` is not a bool.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, Variable
+    >>> previous = set_name_injection(False)
+    >>> with Graph("quiet") as quiet:
+    ...     _ = Variable("hidden", mean=0, variance=1)
+    >>> "hidden" in dir(), quiet.hidden.global_name
+    (False, 'quiet/hidden')
+    >>> set_name_injection(previous)
+    False
+    """
+    global _injection_default
+    if not isinstance(enabled, bool):
+        raise OptionError(
+            f"set_name_injection(enabled={enabled!r}): enabled must be True or False"
+        )
+    previous, _injection_default = _injection_default, enabled
+    return previous
+
+
+@contextmanager
+def no_name_injection() -> Iterator[None]:
+    """Context manager (and decorator) that switches name injection off in this thread.
+
+    Meant for library code that builds graphs for a user: nothing in the caller's namespace
+    is bound or shadowed. The previous setting comes back when the block is left, also when
+    it is left by an exception.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, Variable
+    >>> with no_name_injection():
+    ...     with Graph("lib") as lib:
+    ...         _ = Variable("z", mean=0, variance=1)
+    ...         _ = Variable("y", mean=lib.z, variance=1)
+    >>> "z" in dir(), lib.y.get_parents() == [lib.z], name_injection_enabled()
+    (False, True, True)
+
+    As a decorator:
+
+    >>> @no_name_injection()
+    ... def build():
+    ...     with Graph("built") as built:
+    ...         _ = Variable("w")
+    ...     return built
+    >>> build().w.global_name
+    'built/w'
+    """
+    previous = getattr(_state, "injection", None)
+    _state.injection = False
+    try:
+        yield
+    finally:
+        _state.injection = previous
 
 
 def _stack() -> list[_ScopeEntry]:
@@ -87,6 +207,7 @@ class _ScopeEntry:
     def __init__(self, scope: Scopetor) -> None:
         self.scope = scope
         self.undo: list[tuple[dict[str, Any], str, Any, Any]] = []
+        self.warned: set[tuple[int, str]] = set()  # kept names already warned about
 
     def restore(self) -> None:
         for namespace, name, previous, injected in reversed(self.undo):
@@ -107,8 +228,76 @@ def _write_local(frame: FrameType, name: str, value: Any) -> None:
         ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
 
 
+def _is_bayesgraph_object(value: Any) -> bool:
+    from bayesgraph.core.template import Template  # template imports this module
+
+    return isinstance(value, (NamedObject, ExpressionBase, Template))
+
+
+def _replaceable(previous: Any, value: Any) -> bool:
+    """Whether injection may overwrite ``previous``: nothing, ``None`` or a bayesgraph object."""
+    return (previous is _MISSING or previous is None or previous is value
+            or _is_bayesgraph_object(previous))
+
+
+_STORES = frozenset({"STORE_NAME", "STORE_FAST", "STORE_GLOBAL", "STORE_DEREF"})
+
+
+def _assigns_result_to(frame: FrameType, name: str) -> bool:
+    """Whether the statement running in ``frame`` stores the call's result in ``name``, as in
+    ``x = Variable("x")``: the user rebinds the name anyway, so injection has nothing to do."""
+    try:
+        for instruction in dis.get_instructions(frame.f_code):
+            if instruction.offset > frame.f_lasti:
+                return instruction.opname in _STORES and instruction.argval == name
+    except Exception:  # pragma: no cover - unusual code objects: fall back to warning
+        return False
+    return False  # pragma: no cover - the call is never the last instruction
+
+
+def _attribute_path(obj: NamedObject) -> str:
+    parts = obj.global_name.split("/")
+    root = obj.get_root()
+    path = parts[0] if parts[0].isidentifier() else f"<{type(root).__name__} {parts[0]!r}>"
+    for part in parts[1:]:
+        path += f".{part}" if part.isidentifier() else f".children[{part!r}]"
+    return path
+
+
+def _warn_kept(frame: FrameType, key: int, name: str, value: Any, previous: Any) -> None:
+    """Warn that ``name`` keeps the user's ``previous`` value instead of ``value``."""
+    if _assigns_result_to(frame, name):
+        return
+    stack = _stack()
+    if stack:  # once per name and namespace within the outermost `with` block
+        warned = stack[0].warned
+        if (key, name) in warned:
+            return
+        warned.add((key, name))
+    kind = type(previous)
+    what = kind.__qualname__ if kind.__module__ == "builtins" else (
+        f"{kind.__module__}.{kind.__qualname__}")
+    if isinstance(value, NamedObject):
+        label = f"{type(value).__name__} {value.global_name!r}"
+        reach = (f"reach it as {_attribute_path(value)}" if value.scope is not None else
+                 f"use the object that {type(value).__name__}({name!r}, ...) returns")
+    else:  # pragma: no cover - only named objects are injected by bayesgraph itself
+        label, reach = repr(value), "use the object itself"
+    warn_user(
+        f"name {name!r} already holds a {what}, not a bayesgraph object: bayesgraph kept your "
+        f"value and did not bind {name!r} to {label}; {reach}. To stop bayesgraph binding "
+        "names at all, call bayesgraph.set_name_injection(False) or build the graph inside "
+        "`with bayesgraph.no_name_injection():`",
+        NameInjectionWarning,
+    )
+
+
 def inject_name(frame: FrameType | None, name: str, value: Any, *, undo_at_exit: bool) -> None:
     """Bind ``name`` to ``value`` in ``frame`` as described in the module docstring.
+
+    Nothing is bound while injection is off (:func:`set_name_injection`), and a name that holds
+    something other than ``None`` or a bayesgraph object keeps it, with a
+    :class:`~bayesgraph.exceptions.NameInjectionWarning`.
 
     Examples
     --------
@@ -117,7 +306,7 @@ def inject_name(frame: FrameType | None, name: str, value: Any, *, undo_at_exit:
     >>> answer
     42
     """
-    if frame is None or not name.isidentifier():
+    if frame is None or not name.isidentifier() or not name_injection_enabled():
         return
     code = frame.f_code
     optimized = bool(code.co_flags & inspect.CO_OPTIMIZED)
@@ -125,15 +314,25 @@ def inject_name(frame: FrameType | None, name: str, value: Any, *, undo_at_exit:
     if not optimized:  # module level, notebook cell, class body, exec
         namespace = frame.f_locals
         previous = namespace.get(name, _MISSING)
+        if not _replaceable(previous, value):
+            _warn_kept(frame, id(namespace), name, value, previous)
+            return
         namespace[name] = value
         if undo_at_exit and entry is not None:
             entry.undo.append((namespace, name, previous, value))
         return
     if name in code.co_varnames or name in code.co_cellvars or name in code.co_freevars:
+        previous = frame.f_locals.get(name, _MISSING)
+        if not _replaceable(previous, value):
+            _warn_kept(frame, id(frame), name, value, previous)
+            return
         _write_local(frame, name, value)
         return
     namespace = frame.f_globals
     previous = namespace.get(name, _MISSING)
+    if not _replaceable(previous, value):
+        _warn_kept(frame, id(namespace), name, value, previous)
+        return
     namespace[name] = value
     if entry is not None:  # a function's bare names live in globals only while the scope is open
         entry.undo.append((namespace, name, previous, value))

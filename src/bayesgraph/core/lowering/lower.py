@@ -19,12 +19,12 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from bayesgraph._warn import warn_user
 from bayesgraph.core.data.data_linker import DataLinker, get_data_linker
 from bayesgraph.core.lowering.spec import Const, Expr, LoweredData, ModelSpec, Op, Ref, VariableSpec
 from bayesgraph.core.operator.operators import OPERATOR_TABLE, Operator
@@ -37,6 +37,7 @@ from bayesgraph.exceptions import (
     DistributionError,
     DtypeError,
     GraphStructureError,
+    MissingDataWarning,
     MissingVariableError,
     ShapeError,
 )
@@ -564,9 +565,10 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
                 role = "observed"
                 values[name] = array
             elif mask.all():
-                warnings.warn(
-                    f"all data for {name!r} are NaN: the variable is treated as unobserved",
-                    stacklevel=3,
+                warn_user(
+                    f"all data for {name!r} are NaN: the variable is treated as unobserved "
+                    "(latent); drop it from the data, or give at least one value to observe it",
+                    MissingDataWarning,
                 )
             else:
                 if type(var.distribution).event_dims or (var.constraint is not None
