@@ -44,7 +44,7 @@ def test_function_argument_is_kept_and_warned():
     assert x is data  # the argument was not replaced by the variable
     assert g.x.global_name == "g/x"
     [message] = injection_warnings(caught)
-    assert "'x'" in message and "g.x" in message and "numpy.ndarray" in message
+    assert "'x'" in message and "g.x" in message and "of type numpy.ndarray" in message
     assert "set_name_injection(False)" in message and "no_name_injection" in message
     assert caught[0].filename == __file__  # points at the user's line, not into bayesgraph
 
@@ -112,7 +112,7 @@ def test_dataframe_like_and_other_user_values_kept():
     messages = injection_warnings(caught)
     assert len(messages) == 3
     assert "test_name_injection.FakeFrame" in messages[0] and "person.height" in messages[0]
-    assert "holds a int" in messages[1] and "holds a module" in messages[2]
+    assert "of type int," in messages[1] and "of type module," in messages[2]
 
 
 def test_warns_once_per_name_within_a_with_block():

@@ -284,10 +284,10 @@ def _warn_kept(frame: FrameType, key: int, name: str, value: Any, previous: Any)
     else:  # pragma: no cover - only named objects are injected by bayesgraph itself
         label, reach = repr(value), "use the object itself"
     warn_user(
-        f"name {name!r} already holds a {what}, not a bayesgraph object: bayesgraph kept your "
-        f"value and did not bind {name!r} to {label}; {reach}. To stop bayesgraph binding "
-        "names at all, call bayesgraph.set_name_injection(False) or build the graph inside "
-        "`with bayesgraph.no_name_injection():`",
+        f"name {name!r} already holds a value of type {what}, not a bayesgraph object: "
+        f"bayesgraph kept your value and did not bind {name!r} to {label}; {reach}. "
+        "To stop bayesgraph binding names at all, call bayesgraph.set_name_injection(False) "
+        "or build the graph inside `with bayesgraph.no_name_injection():`",
         NameInjectionWarning,
     )
 
