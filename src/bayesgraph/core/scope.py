@@ -29,7 +29,8 @@ from an earlier run of the same notebook cell). If it holds anything else (an ar
 DataFrame, a number, a function argument, a module), the user's value is kept and a
 :class:`~bayesgraph.exceptions.NameInjectionWarning` says how to reach the object instead
 (``graph.x``); it is issued once per name and namespace within the outermost ``with`` block,
-and not at all for ``x = Variable("x")``, where the statement itself rebinds the name.
+and not at all when the statement that creates the object assigns it itself
+(``x = Variable("x")``, ``with Graph("g") as g:``): the user holds the object already.
 
 Injection can be switched off, for library code that builds graphs on a user's behalf:
 :func:`set_name_injection` sets it for the process, :func:`no_name_injection` for a block
@@ -243,16 +244,17 @@ def _replaceable(previous: Any, value: Any) -> bool:
 _STORES = frozenset({"STORE_NAME", "STORE_FAST", "STORE_GLOBAL", "STORE_DEREF"})
 
 
-def _assigns_result_to(frame: FrameType, name: str) -> bool:
-    """Whether the statement running in ``frame`` stores the call's result in ``name``, as in
-    ``x = Variable("x")``: the user rebinds the name anyway, so injection has nothing to do."""
+def _result_is_kept(frame: FrameType) -> bool:
+    """Whether the statement running in ``frame`` stores the object being created in a name,
+    as in ``x = Variable("x")`` or ``with Graph("g") as g:``: the user holds the object, so a
+    name that injection leaves alone needs no warning."""
     try:
-        for instruction in dis.get_instructions(frame.f_code):
-            if instruction.offset > frame.f_lasti:
-                return instruction.opname in _STORES and instruction.argval == name
+        following = [i for i in dis.get_instructions(frame.f_code) if i.offset > frame.f_lasti]
     except Exception:  # pragma: no cover - unusual code objects: fall back to warning
         return False
-    return False  # pragma: no cover - the call is never the last instruction
+    if following and following[0].opname == "BEFORE_WITH":  # `with Graph(...) as g:`
+        following = following[1:]
+    return bool(following) and following[0].opname in _STORES
 
 
 def _attribute_path(obj: NamedObject) -> str:
@@ -264,9 +266,11 @@ def _attribute_path(obj: NamedObject) -> str:
     return path
 
 
-def _warn_kept(frame: FrameType, key: int, name: str, value: Any, previous: Any) -> None:
-    """Warn that ``name`` keeps the user's ``previous`` value instead of ``value``."""
-    if _assigns_result_to(frame, name):
+def _warn_kept(frame: FrameType, key: int, name: str, value: Any, previous: Any,
+               created: bool) -> None:
+    """Warn that ``name`` keeps the user's ``previous`` value instead of ``value``, unless
+    ``value`` was just ``created`` by a statement that assigns it to a name itself."""
+    if created and _result_is_kept(frame):
         return
     stack = _stack()
     if stack:  # once per name and namespace within the outermost `with` block
@@ -315,7 +319,7 @@ def inject_name(frame: FrameType | None, name: str, value: Any, *, undo_at_exit:
         namespace = frame.f_locals
         previous = namespace.get(name, _MISSING)
         if not _replaceable(previous, value):
-            _warn_kept(frame, id(namespace), name, value, previous)
+            _warn_kept(frame, id(namespace), name, value, previous, not undo_at_exit)
             return
         namespace[name] = value
         if undo_at_exit and entry is not None:
@@ -324,14 +328,14 @@ def inject_name(frame: FrameType | None, name: str, value: Any, *, undo_at_exit:
     if name in code.co_varnames or name in code.co_cellvars or name in code.co_freevars:
         previous = frame.f_locals.get(name, _MISSING)
         if not _replaceable(previous, value):
-            _warn_kept(frame, id(frame), name, value, previous)
+            _warn_kept(frame, id(frame), name, value, previous, not undo_at_exit)
             return
         _write_local(frame, name, value)
         return
     namespace = frame.f_globals
     previous = namespace.get(name, _MISSING)
     if not _replaceable(previous, value):
-        _warn_kept(frame, id(namespace), name, value, previous)
+        _warn_kept(frame, id(namespace), name, value, previous, not undo_at_exit)
         return
     namespace[name] = value
     if entry is not None:  # a function's bare names live in globals only while the scope is open
