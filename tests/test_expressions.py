@@ -642,3 +642,75 @@ def test_gp_with_multivariate_normal_and_the_kernel():
                                    options={"gtol": 1e-10})
     got = np.array([fit._point([v])[v] for v in ("marginal/log_l", "marginal/log_s")]).ravel()
     np.testing.assert_allclose(got, best.x, atol=1e-5)
+
+
+# -- indexing by an unobserved discrete variable (a mixture's mu[z]) -----------------------------
+def mixture_graph(k_components=2, k_means=2):
+    with Graph("mix") as g:
+        w = StaticVariable("w", shape=(k_components,), distribution="Dirichlet",
+                           concentration=[2.0] * k_components)
+        mu = StaticVariable("mu", shape=(k_means,), mean=0.0, variance=25.0)
+        sigma = StaticVariable("sigma", distribution="HalfNormal", scale=2.0)
+        z = Variable("z", dtype="int", distribution="Categorical", probabilities=w)
+        Variable("y", mean=mu[z], variance=sigma**2)
+    return g
+
+
+def _mixture_log_density(ys, z, w, mu, sigma):
+    rows = np.log(w)[None, :] + scipy.stats.norm.logpdf(ys[:, None], mu[None, :], sigma)
+    known = ~np.isnan(z)
+    likelihood = (scipy.special.logsumexp(rows[~known], axis=1).sum()
+                  + rows[known, z[known].astype(int)].sum())
+    return (likelihood + scipy.stats.dirichlet.logpdf(w, [2.0, 2.0])
+            + scipy.stats.norm.logpdf(mu, 0, 5).sum()
+            + scipy.stats.halfnorm.logpdf(sigma, scale=2.0))
+
+
+@pytest.mark.parametrize("labels", [None, [np.nan, 0, np.nan, 1, np.nan, np.nan]])
+def test_mixture_indexed_by_a_latent_category_has_the_marginal_mixture_density(labels):
+    """MCMC sums z out: its log-density is sum_i log sum_k w_k N(y_i | mu_k, sigma) (with
+    some labels known: their term; the enumeration then adds a constant, so differences
+    between two points are compared)."""
+    from numpyro.infer.util import log_density
+
+    from bayesgraph.core.model import MCMCModel
+
+    g = mixture_graph()
+    ys = np.array([-2.1, -1.5, 2.3, 1.8, 2.6, -0.2])
+    z = np.full(len(ys), np.nan) if labels is None else np.array(labels)
+    model = MCMCModel(g, data={g.y: ys} if labels is None else {g.y: ys, g.z: z}, seed=0)
+    shapes = {site.name: site.shape for site in model.program.latent_sites}
+
+    def got(w, mu, sigma):
+        point = {name: jnp.asarray(value).reshape(shapes[name])  # a leading member axis
+                 for name, value in {"mix/w": w, "mix/mu": mu, "mix/sigma": sigma}.items()}
+        with jax.enable_x64(True):
+            return float(log_density(model._enumeration.marginal_model, (model._data,), {},
+                                     point)[0])
+
+    a = (np.array([0.3, 0.7]), np.array([-1.8, 2.2]), 0.9)
+    b = (np.array([0.6, 0.4]), np.array([0.5, -1.0]), 1.7)
+    if labels is None:
+        assert got(*a) == pytest.approx(_mixture_log_density(ys, z, *a), rel=1e-10)
+    assert got(*a) - got(*b) == pytest.approx(
+        _mixture_log_density(ys, z, *a) - _mixture_log_density(ys, z, *b), rel=1e-10)
+
+
+def test_latent_index_with_more_categories_than_entries_is_an_error():
+    g = mixture_graph(k_components=3, k_means=2)
+    with pytest.raises(DataError, match=r"'mix/mu', which has 2 entries, with 'mix/z', an "
+                                        r"unobserved discrete variable with 3 values"):
+        lower(g, {g.y: [0.0, 1.0]})
+
+
+def test_latent_index_is_refused_by_gradient_methods_and_drawn_by_forward():
+    from bayesgraph.core.model import ForwardModel, MAPModel
+    from bayesgraph.exceptions import DiscreteLatentError
+
+    g = mixture_graph()
+    with pytest.raises(DiscreteLatentError, match="MCMCModel"):
+        MAPModel(g, data={g.y: [0.0, 1.0]})
+    model = ForwardModel(g, data={g.w: [0.5, 0.5], g.mu: [-100.0, 100.0], g.sigma: 0.01},
+                         seed=0)
+    z, y = model.get_samples([g.z, g.y], n_samples=50)
+    np.testing.assert_allclose(y, np.where(z == 0, -100.0, 100.0), atol=0.1)

@@ -936,7 +936,8 @@ def _index(expr, args, kwargs, b):
     rank = len(np.broadcast_shapes(*shapes))
     x = _lift(x, nx, expr.batched, expr.dynamic, len(nx.shape))
     kept = [j for j in range(b) if x.shape[j] > 1]
-    x = jnp.reshape(x, [x.shape[j] for j in kept] + list(x.shape[b:]))
+    # jnp.asarray: reshape returns a numpy operand unchanged when the shape already fits
+    x = jnp.asarray(jnp.reshape(x, [x.shape[j] for j in kept] + list(x.shape[b:])))
     leading = []
     for j in kept:
         shape = [1] * (b + rank)

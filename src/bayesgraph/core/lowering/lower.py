@@ -129,7 +129,9 @@ def _index_values(expr: Expr, node: Any, arrays: dict[str, np.ndarray], where: s
         if expr.name not in arrays:
             raise DataError(
                 f"{where}: the index {expr.name!r} has no data; an index must be known (which "
-                f"entry is read is data, not a latent integer): give data for {expr.name!r}"
+                f"entry is read is data, not a latent integer): give data for {expr.name!r}, "
+                "or, for a mixture, make it a Bernoulli or Categorical variable (summed out "
+                "by MCMCModel)"
             )
         values = arrays[expr.name]
         if np.isnan(values).any():
@@ -157,10 +159,28 @@ def _index_values(expr: Expr, node: Any, arrays: dict[str, np.ndarray], where: s
         return np.asarray(spec.numpy_fn(*values))
 
 
+def _category_counts(variables: list[VariableBase], lowered: dict[str, dict[str, Expr]]
+                     ) -> dict[str, int]:
+    """The number of values of every Bernoulli (2) and Categorical (K) variable."""
+    counts = {}
+    for var in variables:
+        support = type(var.distribution).support
+        if support == "boolean":
+            counts[var.global_name] = 2
+        elif support == "categories":
+            params = lowered[var.global_name]
+            weights = params.get("probabilities", params.get("logits"))
+            if weights is not None and weights.shape:
+                counts[var.global_name] = int(weights.shape[-1])
+    return counts
+
+
 def _check_indices(indices: list[tuple[str, str, Operator, tuple[Expr, ...]]],
-                   arrays: dict[str, np.ndarray]) -> None:
+                   arrays: dict[str, np.ndarray], categories: dict[str, int]) -> None:
     """Every index read by an ``index`` operator is a known integer in range (backend-free:
-    JAX would clamp an index out of range silently)."""
+    JAX would clamp an index out of range silently). An index may also be a Bernoulli or
+    Categorical variable without data (a mixture's ``mu[z]``): then every one of its values
+    must be in range."""
     from bayesgraph.core.operator.operators import Operand
 
     for owner, param, node, args in indices:
@@ -169,9 +189,21 @@ def _check_indices(indices: list[tuple[str, str, Operator, tuple[Expr, ...]]],
             if not isinstance(k, Operand):
                 continue
             source = node.args[k.position]
-            values = _index_values(args[k.position], source, arrays, where)
             dim, name = x.shape[axis], _describe_node(source)
             indexed = _describe_node(node.args[0])
+            operand = args[k.position]
+            if isinstance(operand, Ref) and operand.name in categories and (
+                    operand.name not in arrays or np.isnan(arrays[operand.name]).any()):
+                count = categories[operand.name]
+                if count > dim:
+                    raise DataError(
+                        f"{where} indexes axis {axis} of {indexed}, which has {dim} entries, "
+                        f"with {name}, an unobserved discrete variable with {count} values "
+                        f"(0 .. {count - 1}): give {indexed} {count} entries on that axis, or "
+                        f"{name} at most {dim} categories"
+                    )
+                continue  # observed entries are checked against the variable's support
+            values = _index_values(operand, source, arrays, where)
             dynamic = args[k.position].dynamic
             whole = values == np.round(values)
             if not whole.all():
@@ -548,7 +580,7 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
     order = _topological_order(variables, parents)
 
     n_data, arrays = _normalise_data(data, variables, root, lowered)
-    _check_indices(lowerer.indices, arrays)
+    _check_indices(lowerer.indices, arrays, _category_counts(variables, lowered))
     by_name = {v.global_name: v for v in variables}
     values: dict[str, np.ndarray] = {}
     missing: dict[str, np.ndarray] = {}
