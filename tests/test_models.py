@@ -295,3 +295,42 @@ def test_forward_draws_of_a_graph_without_random_values():
         Variable("y", distribution="Dirac", mean=2 * x)
     draws = ForwardModel(fixed, {fixed.x: [1.0, 2.0]}).get_samples(fixed.y, n_samples=3)
     np.testing.assert_array_equal(draws, [[2.0, 4.0]] * 3)
+
+
+# -- MAP modes on the boundary of a support (issue 8 item 1) -------------------------------------
+def _map_warnings(graph, data):
+    from bayesgraph.exceptions import BoundaryWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MAPModel(graph, data, seed=0).solve()
+    return [str(w.message) for w in caught if issubclass(w.category, BoundaryWarning)]
+
+
+def test_a_scale_collapsing_to_a_tiny_value_is_reported_on_the_boundary():
+    """Non-centred eight schools: the MAP's tau is ~4e-9 with a gradient below any tolerance
+    (exp(-19) is not 'beyond 1e-11'); the density is flat towards 0: a boundary mode."""
+    from corpus import eight_schools_noncentered
+
+    case = eight_schools_noncentered()
+    found = _map_warnings(case.graph, case.data)
+    assert len(found) == 1 and "tau" in found[0] and "boundary" in found[0]
+
+
+def test_a_truncated_prior_whose_mode_is_its_bound_is_reported():
+    with Graph("tr") as g:
+        mu = StaticVariable("mu", mean=0.0, variance=1.0, lower=0.0)
+        Variable("x", mean=mu, variance=1.0)
+    found = _map_warnings(g, {g.x: np.array([-0.3, 0.2, -0.1])})
+    assert len(found) == 1 and "'tr/mu'" in found[0]
+
+
+@pytest.mark.parametrize("n, scale", [(5, 1.0), (5, 1e-3), (40, 30.0)])
+def test_interior_scale_modes_do_not_warn_whatever_their_units(n, scale):
+    """A scale pinned by a few data points, in any units (1e-3 is far from 1 on the log axis,
+    yet an interior mode): no false alarm."""
+    rng = np.random.default_rng(n)
+    with Graph("s") as g:
+        sigma = StaticVariable("sigma", distribution="NoDistribution", lower=0.0)
+        Variable("x", mean=0.0, variance=sigma**2)
+    assert _map_warnings(g, {g.x: rng.normal(0, scale, n)}) == []

@@ -52,6 +52,13 @@ from bayesgraph.exceptions import (
 BOUNDARY = 25.0
 #: ... or beyond this when the optimiser stopped without converging (exp(-10) ~ 5e-5)
 NEAR_BOUNDARY = 10.0
+#: coordinates beyond this are probed: one unit further out (a factor e for a scale) ...
+PROBE_FROM = 3.0
+#: ... must cost at least this much log-density, or the mode is on (or runs off to) the
+#: boundary: an interior mode with a log-scale posterior sd s costs 1 / (2 s^2) nats there
+PROBE_RISE = 0.05
+#: at most this many coordinates are probed (the most extreme ones), in one vmapped pass
+PROBE_MAX = 64
 
 
 class MAPModel(ModelBase):
@@ -154,7 +161,8 @@ class MAPModel(ModelBase):
             result = newton_step(objective, result, data)
             return result, program.constrain(unravel(result.z), data), extras(result.z, data)
 
-        return {"fit": jax.jit(fit), "refine": jax.jit(refine), "objective": objective}
+        return {"fit": jax.jit(fit), "refine": jax.jit(refine), "objective": objective,
+                "probe": jax.jit(jax.vmap(objective, in_axes=(0, None)))}
 
     @staticmethod
     def _extras_fn(objective: Any, **extra: Any) -> Any:
@@ -226,28 +234,54 @@ class MAPModel(ModelBase):
 
     def _warn_at_boundary(self, z: np.ndarray, sites: dict[str, Any], converged: bool
                           ) -> None:
-        """Warn when the mode lies on the boundary of a constrained variable's support: its
-        unconstrained coordinate is beyond :data:`BOUNDARY` (a scale below about 1e-11), or
-        beyond :data:`NEAR_BOUNDARY` (about 5e-5) while the optimiser was still moving."""
+        """Warn when the mode lies on the boundary of a constrained variable's support.
+
+        Two tests on the unconstrained coordinates ``u`` of bounded variables: ``|u|`` beyond
+        :data:`BOUNDARY` (a scale below about 1e-11; :data:`NEAR_BOUNDARY`, about 5e-5,
+        while the optimiser was still moving), or a probe: each coordinate beyond
+        :data:`PROBE_FROM` is moved one unit further out (a scale divided by e), and if the
+        log-density rises or falls by less than :data:`PROBE_RISE` the mode is not an
+        interior maximum (a hierarchical scale collapsing to ``exp(-19)`` has a gradient
+        below any tolerance but a flat density towards 0)."""
         limit = BOUNDARY if converged else NEAR_BOUNDARY
         slices = self._layout.slices()
-        hits = []
+        hits: dict[str, int] = {}
+        probes: list[tuple[str, int]] = []  # (site, position in the flat vector z)
         for site in self.program.latent_sites:
-            if unbounded(site.distribution, site.spec.constraint):
-                continue
             u = z[slices[site.name]]
-            if u.size and np.max(np.abs(u)) > limit:
-                at = int(np.argmax(np.abs(u)))
-                value = np.asarray(sites[site.name]).reshape(-1)
-                hits.append(f"{site.label} (at {value[min(at, value.size - 1)]:.3g})")
+            if unbounded(site.distribution, site.spec.constraint) or not u.size:
+                continue
+            if np.max(np.abs(u)) > limit:
+                hits[site.name] = int(np.argmax(np.abs(u)))
+            else:
+                start = slices[site.name].start
+                probes += [(site.name, start + int(i)) for i in np.flatnonzero(
+                    np.abs(u) > PROBE_FROM)]
+        if probes:
+            probes = sorted(probes, key=lambda p: -abs(z[p[1]]))[:PROBE_MAX]
+            moved = np.repeat(z[None], len(probes), axis=0)
+            for row, (_, j) in enumerate(probes):
+                moved[row, j] += np.sign(z[j])
+            base = float(self._fns["objective"](jnp.asarray(z), self._data))
+            rise = np.asarray(self._fns["probe"](jnp.asarray(moved), self._data)) - base
+            for (name, j), r in zip(probes, rise):
+                if name not in hits and not r >= PROBE_RISE:
+                    hits[name] = j - slices[name].start
         if hits:
+            labels = []
+            for site in self.program.latent_sites:
+                if site.name in hits:
+                    value = np.asarray(sites[site.name]).reshape(-1)
+                    at = min(hits[site.name], value.size - 1)
+                    labels.append(f"{site.label} (at {value[at]:.3g})")
             warn_user(
-                f"{type(self).__name__}: the mode of {', '.join(hits)} lies on the boundary of "
-                "its support: the density rises towards the boundary (typical of a "
-                "hierarchical scale that the data cannot pin down), so the mode is not a useful "
-                "summary and the Laplace approximation (MAPFisherModel) is not valid there. "
-                "Use MCMCModel or ADVIModel, or give it a prior that vanishes at the boundary "
-                "(e.g. Gamma(concentration=2, ...) or LogNormal for a scale)",
+                f"{type(self).__name__}: the mode of {', '.join(labels)} lies on the boundary "
+                "of its support: the density rises (or stays flat) towards the boundary "
+                "(typical of a hierarchical scale that the data cannot pin down), so the mode "
+                "is not a useful summary and the Laplace approximation (MAPFisherModel) is "
+                "not valid there. Use MCMCModel or ADVIModel, or give it a prior that "
+                "vanishes at the boundary (e.g. Gamma(concentration=2, ...) or LogNormal for "
+                "a scale)",
                 BoundaryWarning, stacklevel=4)
 
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
