@@ -25,7 +25,7 @@ from bayesgraph.core.distribution import (
     get_distribution_class,
 )
 from bayesgraph.core.operator.operators import ExpressionBase, Operator
-from bayesgraph.core.scope import Scopetor
+from bayesgraph.core.scope import Scopetor, current_scope
 from bayesgraph.core.variable.constraint import Constraint
 from bayesgraph.core.variable.parameter import Parameter
 from bayesgraph.exceptions import DtypeError, ShapeError, UnknownParameterError
@@ -37,18 +37,20 @@ _DTYPE_ALIASES = {"float": "float", "float32": "float", "float64": "float", "int
                   "int32": "int", "int64": "int", "bool": "bool"}
 
 
-def _normalise_dtype(dtype: Any) -> str | None:
+def _normalise_dtype(dtype: Any, owner: str = "") -> str | None:
     if dtype is None:
         return None
     if isinstance(dtype, type) and dtype in (float, int, bool):
         return dtype.__name__
     key = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
     if key not in _DTYPE_ALIASES:
-        raise DtypeError(f"unknown dtype {dtype!r}; valid: 'float', 'int', 'bool'")
+        where = f"variable {owner!r}: " if owner else ""
+        raise DtypeError(f"{where}unknown dtype {dtype!r}; valid: 'float', 'int', 'bool'")
     return _DTYPE_ALIASES[key]
 
 
-def _normalise_shape(shape: Any) -> tuple[int, ...]:
+def _normalise_shape(shape: Any, owner: str = "") -> tuple[int, ...]:
+    where = f"variable {owner!r}: " if owner else ""
     if shape is None:
         return ()
     if isinstance(shape, (int, np.integer)):
@@ -56,15 +58,16 @@ def _normalise_shape(shape: Any) -> tuple[int, ...]:
     try:
         entries = tuple(shape)
     except TypeError:
-        raise ShapeError(f"shape must be a tuple of non-negative integers, got {shape!r}") from None
+        raise ShapeError(
+            f"{where}shape must be a tuple of non-negative integers, got {shape!r}") from None
     if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in entries):
         raise ShapeError(
-            f"shape must be a tuple of non-negative integers, got {shape!r} (entries are "
+            f"{where}shape must be a tuple of non-negative integers, got {shape!r} (entries are "
             "not truncated: write shape=(2,), not shape=(2.5,))"
         )
     result = tuple(int(s) for s in entries)
     if any(s < 0 for s in result):
-        raise ShapeError(f"shape must be a tuple of non-negative integers, got {shape!r}")
+        raise ShapeError(f"{where}shape must be a tuple of non-negative integers, got {shape!r}")
     return result
 
 
@@ -111,21 +114,32 @@ class VariableBase(Scopetor, ExpressionBase):
     def __init__(self, name: str, shape: Any = (), frame: FrameType | None = None,
                  distribution: Any = NormalDistribution, dtype: Any = None, *,
                  _register: bool = True, **parameters: Any) -> None:
-        object.__setattr__(self, "_shape", _normalise_shape(shape))
+        parent = current_scope()
+        owner = name if parent is None else f"{parent.global_name}/{name}"
+        object.__setattr__(self, "_shape", _normalise_shape(shape, owner))
         dist_cls = get_distribution_class(distribution)
-        dtype_name = _normalise_dtype(dtype) or dist_cls.dtypes[0]
+        dtype_name = _normalise_dtype(dtype, owner) or dist_cls.dtypes[0]
         if dtype_name not in dist_cls.dtypes:
             raise DtypeError(
-                f"variable {name!r}: dtype {dtype_name!r} is not allowed for "
+                f"variable {owner!r}: dtype {dtype_name!r} is not allowed for "
                 f"{dist_cls.__name__}; allowed: {', '.join(dist_cls.dtypes)}"
             )
         object.__setattr__(self, "_dtype", dtype_name)
         bounds = {k: parameters.pop(k) for k in ("lower", "upper", "constraint")
                   if k in parameters and k not in dist_cls.parameter_names()}
+        # Validate bounds and parameters before the variable joins its scope: a call that
+        # fails leaves no half-made variable behind (it would take the name, so the corrected
+        # call raised DuplicateNameError, and it would enter the model with default
+        # parameters), and binds no name in the caller's namespace.
+        constraint = Constraint.make(**bounds, owner=owner)
+        dist = dist_cls()
+        dist._owner_name = owner
+        for key, value in parameters.items():
+            dist.set_parameter(key, value.value if isinstance(value, Parameter) else value)
+        object.__setattr__(self, "_distribution", dist)
         Scopetor.__init__(self, name, frame, _register=_register)
-        object.__setattr__(self, "_constraint",
-                           Constraint.make(**bounds, owner=self.global_name))
-        self._install_distribution(dist_cls(), parameters)
+        object.__setattr__(self, "_constraint", constraint)
+        dist._owner_name = self.global_name
 
     def _install_distribution(self, dist: DistributionBase, parameters: dict[str, Any]) -> None:
         dist._owner_name = self.global_name
