@@ -22,5 +22,6 @@ class BinomialDistribution(DistributionBase):
     discrete = True
     unit_interval = ('probability',)
     nonnegative = ('total_count',)
+    integer = ('total_count',)
     support = 'bounded_integer'
     support_parameters = ('total_count',)

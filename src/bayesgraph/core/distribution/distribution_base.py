@@ -57,6 +57,8 @@ class DistributionBase:
     simplex: ClassVar[tuple[str, ...]] = ()
     #: parameters that must be >= 0 (Binomial's total_count)
     nonnegative: ClassVar[tuple[str, ...]] = ()
+    #: parameters that must be whole numbers (Binomial's total_count)
+    integer: ClassVar[tuple[str, ...]] = ()
     #: parameter groups that may stay unset (TruncatedNormal's lower and upper)
     optional: ClassVar[tuple[str, ...]] = ()
     #: number of trailing axes of the variable's shape that form one draw (a vector
@@ -190,6 +192,8 @@ class DistributionBase:
             raise DistributionError(f"{where} must lie in [0, 1], got {value}")
         if name in self.nonnegative and np.any(value < 0):
             raise DistributionError(f"{where} must be >= 0, got {value}")
+        if name in self.integer and np.any(value != np.round(value)):
+            raise DistributionError(f"{where} must be a whole number, got {value}")
         if name in self.simplex and (np.any(value < 0) or not np.allclose(
                 value.sum(axis=-1), 1.0, rtol=1e-8, atol=1e-10)):
             raise DistributionError(
