@@ -482,6 +482,9 @@ def _normalise_data(data: Any, variables: list[VariableBase], root: NamedObject,
     counts: dict[str, int] = {}
     for key, values in linker.items():
         var = _resolve_key(key, by_id, by_name, root)
+        if var.global_name in arrays:  # e.g. {g.y: a, "g/y": b}: which one was meant?
+            raise DataError(f"data for {var.global_name!r} are given twice (under two keys "
+                            "that name the same variable); give them once")
         array = _as_float_array(var, values)
         if var.is_dynamic:
             if array.ndim != len(var.shape) + 1 or array.shape[1:] != var.shape:
@@ -516,7 +519,9 @@ def _normalise_data(data: Any, variables: list[VariableBase], root: NamedObject,
         )
     n_data = distinct.pop() if distinct else 1
     if n_data < 1:
-        raise DataError("data have zero examples; give at least one example")
+        listed = ", ".join(repr(n) for n in counts) or "the DataLinker's n_data"
+        raise DataError(f"data have zero examples (data for {listed}); give at least one "
+                        "example")
     return n_data, arrays
 
 
