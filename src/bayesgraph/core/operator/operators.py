@@ -588,6 +588,13 @@ def make(op: str, *args: Any, **kwargs: Any) -> Operator:
     >>> type(make("sum", Variable("v", shape=(3,)))).__name__
     'Sum'
     """
+    for arg in args:  # strings, bytes, complex numbers: refuse now, not in the compiled model
+        if isinstance(arg, np.ndarray) and arg.dtype.kind not in "biuf":
+            raise ExpressionError(
+                f"cannot use {arg.tolist()!r} (dtype {arg.dtype}) in the expression "
+                f"{op}(...): an operand must be a real number, an array of real numbers, or a "
+                "bayesgraph variable or expression"
+            )
     cls = OPERATOR_CLASSES[op]
     node = cls.__new__(cls)
     Operator.__init__(node, op, *args, **kwargs)
