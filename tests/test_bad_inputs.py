@@ -42,6 +42,7 @@ from bayesgraph.exceptions import (
     DistributionError,
     DtypeError,
     DuplicateNameError,
+    ExpressionError,
     GraphStructureError,
     ImproperPosteriorError,
     InvalidParameterError,
@@ -212,6 +213,13 @@ def index_case(groups: list, error: type) -> Callable:
     return factory
 
 
+@case()
+def index_without_data() -> tuple:
+    g = index_graph()
+    return (lambda m: attempt(m, g, {g.y: Y}), DataError, "the index 'ix/group' has no data",
+            lambda: index_is_usable(g))
+
+
 for _id, _groups, _error in [("index_out_of_range", [0, 3, 1], DataError),
                              ("index_negative", [0, -1, 1], DataError),
                              ("index_missing", [0, np.nan, 1], DataError),
@@ -317,6 +325,17 @@ def parameter_shape_mismatch() -> tuple:
         normal_is_usable(g, {g.c: np.ones((3, 3))})
     return (lambda m: attempt(m, g, {g.y: Y, g.c: np.ones((3, 3))}), ShapeError,
             "parameter 'mean' of 'g/c'", after)
+
+
+@case()
+def parameter_set_to_the_wrong_shape() -> tuple:
+    g = normal_graph()
+    g.y.mean = [1.0, 2.0]  # y is a scalar: refused when the model is built
+
+    def after() -> None:
+        g.y.mean = g.mu
+        normal_is_usable(g)
+    return lambda m: attempt(m, g, {g.y: Y}), ShapeError, "parameter 'mean' of 'g/y'", after
 
 
 @case()
@@ -484,6 +503,12 @@ LANGUAGE_CASES = [
      "'g/c'"),
     ("dtype_not_allowed", lambda g: Variable("c", distribution="Bernoulli", dtype="float"),
      DtypeError, "'g/c'"),
+    ("string_in_expression", lambda g: Variable("c", mean=g.mu + "a"), ExpressionError,
+     "'a'"),
+    ("truth_value_of_a_variable", lambda g: Variable("c", mean=1.0 if g.mu else 0.0),
+     ExpressionError, "'g/mu'"),
+    ("iterating_a_variable", lambda g: Variable("c", mean=sum(g.mu)), ExpressionError,
+     "'g/mu'"),
     ("duplicate_name", lambda g: Variable("y"), DuplicateNameError, "'y'"),
     ("name_with_slash", lambda g: Variable("c/d"), GraphStructureError, "'c/d'"),
     ("set_negative_variance", lambda g: setattr(g.y, "variance", -1.0), DistributionError,
