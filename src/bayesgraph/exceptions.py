@@ -34,6 +34,7 @@ __all__ = [
     "InvalidParameterError",
     "ImproperPosteriorError",
     "ResourceError",
+    "ApproximationWarning",
     "BoundaryWarning",
     "DtypeError",
     "DataError",
@@ -307,6 +308,17 @@ class ConvergenceWarning(BayesGraphWarning):
     Examples
     --------
     >>> issubclass(ConvergenceWarning, UserWarning)
+    True
+    """
+
+
+class ApproximationWarning(BayesGraphWarning):
+    """A fitted approximation (ADVI's Gaussian) does not cover the posterior: its Pareto
+    k-hat is above 0.7, so its means and sds cannot be trusted, even though it converged.
+
+    Examples
+    --------
+    >>> issubclass(ApproximationWarning, UserWarning)
     True
     """
 

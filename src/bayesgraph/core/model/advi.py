@@ -43,9 +43,12 @@ from bayesgraph.core.model._common import (
     site_values,
 )
 from bayesgraph.core.model._optimize import make_solver
+from bayesgraph.core.model._psis import KHAT_LIMIT, pareto_khat
+from bayesgraph.core.model._resources import chunk_size
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import (
+    ApproximationWarning,
     ConvergenceError,
     ConvergenceWarning,
     InvalidParameterError,
@@ -60,6 +63,16 @@ _STAGES = 4
 #: Hessian's diagonal from ``_PROBES`` Hessian-vector products instead of the exact Hessian
 _DENSE_LIMIT = 2000
 _PROBES = 32
+#: draws from the fitted Gaussian for the importance-sampling check after solve(): a
+#: quarter of the fit's log-density evaluations, between these bounds (the check costs at
+#: most about a tenth of the fit, whose gradients cost about three evaluations each)
+CHECK_DRAWS = (200, 1000)
+#: the check's thresholds: a weighted mean this many q sds away, a weighted sd off by this
+#: factor (trusted from MIN_ESS effective draws); k-hat decides below, up to SMALL_DIMENSION
+SHIFT_LIMIT = 0.25
+SD_LIMIT = 1.25
+MIN_ESS = 50
+SMALL_DIMENSION = 100
 
 
 def _elbo_settled(previous: np.ndarray, last: np.ndarray, threshold: float = 3.0) -> bool:
@@ -147,7 +160,8 @@ class ADVIModel(ModelBase):
                  learning_rate: float = 0.01, num_particles: int = 1, chunk: int = 250,
                  tolerance: float = 0.05, initial_values: Mapping | None = None,
                  seed: int | None = None, dtype: str = "float64",
-                 progress_bar: bool | None = None, grouping: bool = True) -> None:
+                 progress_bar: bool | None = None, check: bool = True,
+                 grouping: bool = True) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
                          dtype=dtype, grouping=grouping)
         if guide not in GUIDES:
@@ -165,6 +179,11 @@ class ADVIModel(ModelBase):
         self.chunk = min(int(chunk), self.num_steps)
         self.tolerance = float(tolerance)
         self.progress_bar = progress_bar
+        self.check = bool(check)
+        #: after solve() (None without the check): the Pareto k-hat of the importance
+        #: ratios p/q (see _psis.py) and their effective sample size
+        self.pareto_k: float | None = None
+        self.importance_ess: float | None = None
         self.loss_history = np.zeros(0)
         self.converged = False
         self._layout = Layout.of(self.program)
@@ -307,6 +326,7 @@ class ADVIModel(ModelBase):
         return {
             "start": jax.jit(start),
             "logp": jax.jit(logp),
+            "logp_batch": jax.jit(jax.vmap(logp, in_axes=(0, None))),
             "laplace": jax.jit(laplace),
             "initial": jax.jit(initial),
             "run": jax.jit(run, static_argnums=6),
@@ -402,8 +422,96 @@ class ADVIModel(ModelBase):
             self._fitted = average
         self.loss_history = np.concatenate(losses)
         self._check(moving_now=last_moving)
+        if self.check:
+            self._check_fit()
         self._solved = True
         return self
+
+    def _q(self) -> Any:
+        """The fitted Gaussian on the flat unconstrained vector, as a numpyro distribution."""
+        from numpyro import distributions as dist
+
+        p = {k: jnp.asarray(v) for k, v in self.params.items()}
+        if self.guide_name == "full-rank":
+            return dist.MultivariateNormal(p["loc"], scale_tril=p["scale_tril"])
+        if self.guide_name == "mean-field":
+            return dist.Normal(p["loc"], p["scale"]).to_event(1)
+        return dist.LowRankMultivariateNormal(p["loc"], p["cov_factor"], p["cov_diag"])
+
+    def _check_fit(self) -> None:
+        """Importance sampling from the fitted Gaussian q towards the posterior p (Yao et
+        al. 2018), over CHECK_DRAWS draws: the Pareto k-hat of the ratios p/q, their
+        effective sample size, and per variable the importance-weighted mean and sd against
+        q's (truncated weights, Ionides 2008). An ApproximationWarning names the variables
+        whose weighted mean moves by more than SHIFT_LIMIT of q's sd or whose weighted sd
+        differs from q's by more than a factor SD_LIMIT (reliable when the effective sample
+        size is at least MIN_ESS); with fewer effective draws it warns when k-hat is above
+        0.7 and there are at most SMALL_DIMENSION coordinates (in higher dimensions a
+        k-hat above 0.7 is the rule even for good marginals, so it is only recorded)."""
+        low, high = CHECK_DRAWS
+        draws = int(np.clip(self.loss_history.size * self.num_particles // 4, low, high))
+        with self._precision():
+            q = self._q()
+            z = np.asarray(q.sample(self._next_key(), (draws,)))
+            log_q = np.asarray(q.log_prob(jnp.asarray(z)))
+            chunk = chunk_size(draws, max(1, self.n_data) * 16)
+            log_p = np.concatenate([
+                np.asarray(self._fns["logp_batch"](jnp.asarray(z[i:i + chunk]), self._data))
+                for i in range(0, draws, chunk)])
+        log_ratio = log_p - log_q
+        self.pareto_k = pareto_khat(log_ratio)
+        finite = np.isfinite(log_ratio)
+        if finite.sum() < 2:
+            self.importance_ess = 0.0
+            self._warn_approximation("the posterior density is not finite where the fitted "
+                                     "Gaussian puts its mass", [])
+            return
+        z, log_ratio = z[finite], log_ratio[finite]
+        w = np.exp(log_ratio - log_ratio.max())
+        w = np.minimum(w, w.mean() * np.sqrt(w.size))
+        w /= w.sum()
+        self.importance_ess = float(1.0 / np.sum(w**2))
+        mean, sd = z.mean(axis=0), z.std(axis=0) + 1e-300
+        weighted = w @ z
+        shift = np.abs(weighted - mean) / sd
+        ratio = np.sqrt(w @ (z - weighted) ** 2) / sd
+        # beyond the limits and beyond the estimates' own noise (4 of their sds)
+        noise = 4.0 / np.sqrt(self.importance_ess)
+        moved = shift > max(SHIFT_LIMIT, noise)
+        off = moved | (np.abs(np.log(ratio)) > max(np.log(SD_LIMIT), noise / np.sqrt(2)))
+        if self.importance_ess >= MIN_ESS:
+            if not off.any():
+                return
+            slices = self._layout.slices()
+            found = []
+            for site in self.program.latent_sites:
+                where = slices[site.name]
+                if off[where].any():
+                    j = int(np.argmax(shift[where] + np.abs(np.log(ratio[where]))))
+                    found.append((float(shift[where][j] + abs(np.log(ratio[where][j]))),
+                                  f"{site.label} (importance-weighted mean "
+                                  f"{shift[where][j]:.2g} sds away, sd x{ratio[where][j]:.2g})"))
+            self._warn_approximation("importance sampling from it towards the posterior "
+                                     "moves (in unconstrained coordinates)", [
+                text for _, text in sorted(found, key=lambda f: -f[0])[:5]],
+                "means and sds" if moved.any() else "sds")
+        elif self.pareto_k > KHAT_LIMIT and self.dimension <= SMALL_DIMENSION:
+            self._warn_approximation(
+                f"importance sampling from it towards the posterior fails (Pareto k-hat "
+                f"{self.pareto_k:.2f} > {KHAT_LIMIT}, {self.importance_ess:.0f} effective "
+                f"draws of {z.shape[0]}): it is too narrow, skewed or misplaced", [])
+
+    def _warn_approximation(self, why: str, named: list[str],
+                            what: str = "means and sds") -> None:
+        hint = ("guide='full-rank' (mean-field cannot represent correlations and "
+                "underestimates sds), or " if self.guide_name != "full-rank" else "")
+        warn_user(
+            f"{type(self).__name__}: the fitted Gaussian is not the posterior: {why}"
+            + (": " + ", ".join(named) if named else "")
+            + f". Its {what} cannot be trusted. Try {hint}MCMCModel; check=False "
+            "skips this check (model.pareto_k and model.importance_ess hold its numbers)",
+            ApproximationWarning, stacklevel=5,
+        )
 
     def _bar(self):
         if not show_progress(self.progress_bar):
