@@ -4,14 +4,15 @@ conjugate-gradient covariances), on a linear-Gaussian pedigree whose posterior i
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bayesgraph.core import Graph, Variable
+from bayesgraph.core import Graph, StaticVariable, Variable
 from bayesgraph.core.model import MAPFisherModel
-from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning
+from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning, OptionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_grouping import pedigree  # noqa: E402
@@ -77,3 +78,54 @@ def test_too_few_lanczos_steps_warn():
                            lanczos_steps=3).solve()
     with pytest.warns(ConvergenceWarning, match="lanczos_steps"):
         model.get_samples(persons[-1].genetic_factor, n_samples=2)
+
+
+# -- the importance-sampling check after solve() (issue 8 item 1) --------------------------------
+def _latent_ar1(steps=60):
+    """x_t = phi x_{t-1} + s e_t, y_t = x_t + 0.3 e'_t (phi 0.9, s 0.5): the joint density is
+    unbounded as s -> 0 along x_t = phi x_{t-1}; L-BFGS stops at a local mode 4 sds off."""
+    rng = np.random.default_rng(11)
+    xs = np.zeros(steps)
+    xs[0] = rng.normal()
+    for t in range(1, steps):
+        xs[t] = 0.9 * xs[t - 1] + 0.5 * rng.normal()
+    ys = xs + 0.3 * rng.normal(size=steps)
+    with Graph("ar1") as g:
+        phi = StaticVariable("phi", distribution="Uniform", center=0.0, width=2.0)
+        s = StaticVariable("s", distribution="HalfNormal", scale=1.0)
+        prev = StaticVariable("x0", mean=0.0, variance=1.0)
+        StaticVariable("y0", mean=prev, variance=0.09)
+        for t in range(1, steps):
+            prev = StaticVariable(f"x{t}", mean=phi * prev, variance=s**2)
+            StaticVariable(f"y{t}", mean=prev, variance=0.09)
+    return g, {getattr(g, f"y{t}"): ys[t] for t in range(steps)}
+
+
+def test_laplace_at_a_wrong_local_mode_is_reported():
+    from bayesgraph.exceptions import ApproximationWarning
+
+    g, data = _latent_ar1()
+    with pytest.warns(ApproximationWarning, match=r"MAPFisherModel.*k-hat.*'ar1/s'"):
+        model = MAPFisherModel(g, data, seed=0).solve()
+    assert model.pareto_k > 0.7
+
+
+def test_exact_laplace_passes_the_check_and_the_check_can_be_skipped():
+    from bayesgraph.exceptions import ApproximationWarning
+
+    with Graph("lin") as g:
+        w = StaticVariable("w", shape=(2,), mean=0, variance=4)
+        x = Variable("x", shape=(2,))
+        Variable("y", mean=x @ w, variance=0.5)
+    rng = np.random.default_rng(2)
+    x_data = rng.normal(size=(20, 2))
+    data = {g.x: x_data, g.y: x_data @ [1.0, -0.5] + rng.normal(scale=0.7, size=20)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ApproximationWarning)
+        exact = MAPFisherModel(g, data, seed=0).solve()
+        skipped = MAPFisherModel(g, data, seed=0, check=False).solve()
+    # a Gaussian posterior: every importance ratio is the same number
+    assert exact.importance_ess == pytest.approx(1000) and exact.pareto_k < 0.7
+    assert skipped.pareto_k is None
+    with pytest.raises(OptionError, match="check"):
+        MAPFisherModel(g, data, check="yes")

@@ -42,11 +42,14 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
+import scipy.linalg
 
 from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.distributions import unbounded
+from bayesgraph.core.model import _importance as importance
 from bayesgraph.core.model._krylov import coefficients, combine, solve, tridiagonal
 from bayesgraph.core.model._layout import Layout
+from bayesgraph.core.model._resources import chunk_size
 from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning, OptionError
@@ -54,6 +57,14 @@ from bayesgraph.exceptions import ConvergenceError, ConvergenceWarning, OptionEr
 #: the largest posterior sd in unconstrained (log/logit) coordinates a Laplace
 #: approximation may have: beyond it the Gaussian spans factors of e^10 and more
 MAX_LOG_SPREAD = 10.0
+#: the importance-sampling check after solve(): its draws, the thresholds (a Laplace
+#: approximation is chosen knowing it is approximate: warn when it is off by half a
+#: posterior sd or its sds by a factor 1.5), and 'auto' runs it up to this many examples
+#: (with many data the posterior is close to Gaussian and the check costs a fit or more)
+CHECK_DRAWS = 1000
+SHIFT_LIMIT = 0.5
+SD_LIMIT = 1.5
+CHECK_MAX_DATA = 10_000
 #: draws computed together by the matrix-free path (vectorised Lanczos runs)
 _CHUNK = 16
 
@@ -94,7 +105,15 @@ class MAPFisherModel(MAPModel):
                  random_initial_value_scale: float = 1e-4, solver: str = "L-BFGS",
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
                  max_dense_dimension: int = 5000, lanczos_steps: int = 100,
-                 cg_tolerance: float = 1e-10, **kwargs: Any) -> None:
+                 cg_tolerance: float = 1e-10, check: bool | str = "auto",
+                 **kwargs: Any) -> None:
+        if check not in (True, False, "auto"):
+            raise OptionError(f"check must be True, False or 'auto', got {check!r}")
+        self.check = check
+        #: after solve() with the check (see _importance.py): the Pareto k-hat of the
+        #: importance ratios posterior/Laplace and their effective sample size
+        self.pareto_k: float | None = None
+        self.importance_ess: float | None = None
         self.max_dense_dimension = int(max_dense_dimension)
         self.lanczos_steps = int(lanczos_steps)
         if self.lanczos_steps < 2:
@@ -122,6 +141,10 @@ class MAPFisherModel(MAPModel):
         def to_sites(u, data):
             return program.constrain(layout.unravel(u), data)
 
+        def logp(z, data):  # the posterior density of the unconstrained coordinates
+            return program.log_density(layout.unravel(z), data, jacobian=True, skip_fixed=True)
+
+        fns["logp_batch"] = jax.jit(jax.vmap(logp, in_axes=(0, None)))
         if dense:
             def draw(z, chol, keys, data):
                 def one(key):
@@ -213,6 +236,28 @@ class MAPFisherModel(MAPModel):
                 "boundary"
             )
         self._chol, self._covariance = chol, covariance
+        if self.check is True or (self.check == "auto" and self.n_data <= CHECK_MAX_DATA):
+            self._check_fit()
+
+    def _check_fit(self) -> None:
+        """Importance sampling from the Laplace approximation towards the posterior (see
+        :mod:`bayesgraph.core.model._importance`); an ApproximationWarning when a variable's
+        weighted mean moves more than SHIFT_LIMIT sds or its sd by more than SD_LIMIT."""
+        eps = self._rng.standard_normal((CHECK_DRAWS, self.dimension))
+        with self._precision():
+            z0, chol = np.asarray(self._z), np.asarray(self._chol)
+            z = z0 + scipy.linalg.solve_triangular(chol.T, eps.T, lower=False).T
+            chunk = chunk_size(CHECK_DRAWS, max(1, self.n_data) * 16)
+            log_p = np.concatenate([
+                np.asarray(self._fns["logp_batch"](jnp.asarray(z[i:i + chunk]), self._data))
+                for i in range(0, CHECK_DRAWS, chunk)])
+        log_q = -0.5 * np.sum(eps**2, axis=1)
+        result = importance.check(z, log_p - log_q, self.program.latent_sites,
+                                  self._layout.slices(), SHIFT_LIMIT, SD_LIMIT)
+        self.pareto_k, self.importance_ess = result.pareto_k, result.ess
+        if result.failed:
+            importance.warn(type(self).__name__, result, CHECK_DRAWS,
+                            "ADVIModel(guide='full-rank') or ")
 
     # -- draws ------------------------------------------------------------------------------
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
