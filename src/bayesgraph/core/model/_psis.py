@@ -46,7 +46,7 @@ def pareto_khat(log_ratios: np.ndarray) -> float:
     --------
     >>> rng = np.random.default_rng(0)
     >>> z = rng.normal(size=4000)  # q = N(0, 1)
-    >>> wide = -0.5 * (z / 2) ** 2 - np.log(2) + 0.5 * z**2  # p = N(0, 2^2): q too narrow
+    >>> wide = -0.5 * (z / 3) ** 2 - np.log(3) + 0.5 * z**2  # p = N(0, 3^2): q too narrow
     >>> narrow = -0.5 * (z / 0.8) ** 2 - np.log(0.8) + 0.5 * z**2  # p = N(0, 0.8^2)
     >>> bool(pareto_khat(wide) > KHAT_LIMIT), bool(pareto_khat(narrow) < 0.5)
     (True, True)
