@@ -25,7 +25,7 @@ import numpy as np
 
 from bayesgraph.core.model._layout import Layout  # noqa: F401 - used by MGVIModel
 from bayesgraph.core.variable.variable import VariableBase
-from bayesgraph.exceptions import DataError
+from bayesgraph.exceptions import DataError, OptionError
 
 
 def site_values(model: Any, values: Mapping | None, *, strict: bool = True
@@ -142,3 +142,45 @@ def loss_settled(loss: np.ndarray, threshold: float = 3.0, rtol: float = 1e-6) -
     drop = previous.mean() - last.mean()
     return bool(drop <= threshold * noise * np.sqrt(2.0 / w)
                 + rtol * max(1.0, abs(last.mean())))
+
+
+def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int within bounds, or an OptionError naming ``name``.
+
+    Examples
+    --------
+    >>> check_int("num_steps", 200.0, 1)
+    200
+    >>> check_int("num_steps", "abc", 1)
+    Traceback (most recent call last):
+    ...
+    bayesgraph.exceptions.OptionError: num_steps must be an integer >= 1, got 'abc'
+    """
+    bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+    message = f"{name} must be an integer {bounds}, got {value!r}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise OptionError(message)
+    if not np.isfinite(value) or int(value) != value or value < minimum or (
+            maximum is not None and value > maximum):
+        raise OptionError(message)
+    return int(value)
+
+
+def check_positive(name: str, value: Any) -> float:
+    """``value`` as a positive finite float, or an OptionError naming ``name``.
+
+    Examples
+    --------
+    >>> check_positive("tolerance", 1e-8)
+    1e-08
+    >>> check_positive("tolerance", -1)
+    Traceback (most recent call last):
+    ...
+    bayesgraph.exceptions.OptionError: tolerance must be a positive number, got -1
+    """
+    message = f"{name} must be a positive number, got {value!r}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise OptionError(message)
+    if not (np.isfinite(value) and value > 0):
+        raise OptionError(message)
+    return float(value)

@@ -39,6 +39,8 @@ from bayesgraph._warn import warn_user
 from bayesgraph.core.model import _importance as importance
 from bayesgraph.core.model._common import (
     Layout,
+    check_int,
+    check_positive,
     override,
     show_progress,
     site_values,
@@ -163,12 +165,13 @@ class ADVIModel(ModelBase):
                          dtype=dtype, grouping=grouping)
         if guide not in GUIDES:
             raise OptionError(f"unknown guide {guide!r}; valid: {', '.join(GUIDES)}")
-        if int(num_steps) < 1 or int(num_particles) < 1 or int(chunk) < 2:
-            raise OptionError("num_steps and num_particles must be positive integers and "
-                              "chunk at least 2")
-        if not float(learning_rate) > 0 or not float(tolerance) > 0:
-            raise OptionError(f"learning_rate and tolerance must be positive, got "
-                              f"{learning_rate!r}, {tolerance!r}")
+        num_steps = check_int("num_steps", num_steps, 1)
+        num_particles = check_int("num_particles", num_particles, 1)
+        chunk = check_int("chunk", chunk, 2)
+        learning_rate = check_positive("learning_rate", learning_rate)
+        tolerance = check_positive("tolerance", tolerance)
+        if rank is not None:
+            rank = check_int("rank", rank, 1)
         self.guide_name = guide
         self.num_steps = int(num_steps)
         self.learning_rate = float(learning_rate)

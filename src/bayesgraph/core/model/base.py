@@ -24,7 +24,9 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import functools
+import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -134,11 +136,15 @@ class ModelBase:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every ``solve`` first refuses parameters invalid at the prior's centre with one
-        :class:`~bayesgraph.exceptions.InvalidParameterError` (see ``_checked_solve``)."""
+        :class:`~bayesgraph.exceptions.InvalidParameterError` (see ``_checked_solve``), and
+        every ``__init__`` refuses an unknown keyword with an OptionError naming it."""
         super().__init_subclass__(**kwargs)
         solve = cls.__dict__.get("solve")
         if solve is not None and not getattr(solve, "_checked", False):
             cls.solve = _checked_solve(solve)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_checked", False):
+            cls.__init__ = _checked_init(init)  # type: ignore[method-assign]
 
     def _parameter_problem(self) -> InvalidParameterError | None:
         """The error for a parameter invalid at the prior's centre, if there is one (a
@@ -739,6 +745,46 @@ def _listed(names: list[str]) -> str:
 
 
 def _check_n(n_samples: Any) -> int:
-    if isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 1:
-        raise OptionError(f"n_samples must be a positive integer, got {n_samples!r}")
+    message = f"n_samples must be a positive integer, got {n_samples!r}"
+    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples,
+                                                                  (int, float, np.number)):
+        raise OptionError(message)
+    if not np.isfinite(n_samples) or int(n_samples) != n_samples or n_samples < 1:
+        raise OptionError(message)
     return int(n_samples)
+
+
+def _options_of(cls: type) -> list[str]:
+    """The keyword options of a model class (its ``__init__`` and those it passes on)."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        for p in inspect.signature(getattr(init, "__wrapped__", init)).parameters.values():
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in (
+                    "self", *names):
+                names.append(p.name)
+    return names
+
+
+def _checked_init(init: Any) -> Any:
+    """Wrap a model class's ``__init__``: an unknown keyword is an OptionError naming it and
+    listing the class's options (Python's TypeError named neither clearly)."""
+    signature = inspect.signature(init)
+    passes_on = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
+
+    @functools.wraps(init)
+    def checked(self: ModelBase, *args: Any, **kwargs: Any) -> None:
+        unknown = [k for k in kwargs if k not in signature.parameters]
+        if unknown and not passes_on:
+            options = _options_of(type(self))
+            close = difflib.get_close_matches(unknown[0], options, n=1)
+            raise OptionError(
+                f"{type(self).__name__} has no option {unknown[0]!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; its options: {', '.join(options)}")
+        init(self, *args, **kwargs)
+
+    checked._checked = True  # type: ignore[attr-defined]
+    return checked

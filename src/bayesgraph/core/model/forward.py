@@ -61,6 +61,7 @@ class ForwardModel(ModelBase):
                     f"ForwardModel cannot draw {site.label}: it has NoDistribution, so "
                     "it has nothing to sample from; give data for every entry of it"
                 )
+        self._checked = False
         program = self.program
 
         def build():
@@ -101,6 +102,11 @@ class ForwardModel(ModelBase):
         return self._predictive(variables, n_samples, "prior-predictive distribution")
 
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
+        if not self._checked:  # once: a parameter invalid at the prior's centre is an error
+            problem = self._parameter_problem()
+            if problem is not None:
+                raise problem
+            self._checked = True
         key = self._next_key()
         with self._precision():
             keys = jax.random.split(key, n_samples)

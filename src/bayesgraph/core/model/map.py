@@ -30,7 +30,7 @@ import numpy as np
 
 from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.distributions import unbounded
-from bayesgraph.core.model._common import override, site_values
+from bayesgraph.core.model._common import check_int, check_positive, override, site_values
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model._optimize import (
     SOLVERS,
@@ -114,10 +114,12 @@ class MAPModel(ModelBase):
         if solver not in SOLVERS:
             raise OptionError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
         self.solver = solver
-        self.max_iterations = int(max_iterations)
-        self.tolerance = float(tolerance)
-        self.learning_rate = float(learning_rate)
-        self.random_initial_value_scale = float(random_initial_value_scale)
+        self.max_iterations = check_int("max_iterations", max_iterations, 0)
+        self.tolerance = check_positive("tolerance", tolerance)
+        self.learning_rate = check_positive("learning_rate", learning_rate)
+        self.random_initial_value_scale = (
+            0.0 if random_initial_value_scale == 0
+            else check_positive("random_initial_value_scale", random_initial_value_scale))
         self.initial_values = dict(initial_values or {})
         self.optimisation: dict[str, Any] = {}
         self._layout = Layout.of(self.program)

@@ -45,6 +45,7 @@ import numpy as np
 
 from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.enumeration import Enumeration
+from bayesgraph.core.model._common import check_int
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import BayesGraphError, ConvergenceWarning, OptionError
@@ -796,15 +797,7 @@ def _any_finite(values: Any) -> bool:
     return bool(np.any(np.isfinite(np.asarray(values, dtype=np.float64))))
 
 
-def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
-    bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-    message = f"{name} must be an integer {bounds}, got {value!r}"
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise OptionError(message)
-    if not np.isfinite(value) or int(value) != value or value < minimum or (
-            maximum is not None and value > maximum):
-        raise OptionError(message)
-    return int(value)
+_check_int = check_int
 
 
 def _check_probability(value: Any) -> float:
