@@ -186,7 +186,7 @@ class DistributionBase:
             raise DistributionError(f"{where} must be finite, got {value}")
         if name in self.positive and np.any(value <= 0):
             raise DistributionError(
-                f"{where} must be > 0, got {value}; a {name} is positive"
+                f"{where} must be > 0, got {value}; {name} is a positive parameter"
             )
         if name in self.unit_interval and np.any((value < 0) | (value > 1)):
             raise DistributionError(f"{where} must lie in [0, 1], got {value}")
