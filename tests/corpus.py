@@ -29,9 +29,11 @@ from bayesgraph.core import (
     Graph,
     StaticVariable,
     Variable,
+    concatenate,
     equal,
     exp,
     reshape,
+    sigmoid,
     squared_exponential_kernel,
     where,
 )
@@ -58,6 +60,13 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
+def _case(name, g, model, data, point, constants=None, **kw):
+    """A :class:`Case` whose data are given by variable name: the numpyro twin takes the same
+    names as keyword arguments, plus ``constants`` (known values that are not graph data)."""
+    return Case(name, g, {getattr(g, k): v for k, v in data.items()}, model,
+                {**(constants or {}), **data}, point, **kw)
+
+
 # -- eight schools ---------------------------------------------------------------------------
 SCHOOLS_Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
 SCHOOLS_SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
@@ -77,15 +86,8 @@ def eight_schools_centered():
         numpyro.sample("y", dist.Normal(theta, sigma).to_event(1), obs=y)
 
     point = {"mu": 1.0, "tau": 2.5, "theta": np.linspace(-3, 5, 8)}
-    return Case(
-        "eight_schools_centered",
-        g,
-        {g.y: SCHOOLS_Y},
-        model,
-        dict(sigma=SCHOOLS_SIGMA, y=SCHOOLS_Y),
-        point,
-        positive=("tau",),
-    )
+    return _case("eight_schools_centered", g, model, {"y": SCHOOLS_Y}, point,
+                 constants={"sigma": SCHOOLS_SIGMA}, positive=("tau",))
 
 
 def eight_schools_noncentered():
@@ -102,15 +104,8 @@ def eight_schools_noncentered():
         numpyro.sample("y", dist.Normal(mu + tau * tt, sigma).to_event(1), obs=y)
 
     point = {"mu": 1.0, "tau": 2.5, "theta_tilde": np.linspace(-1, 1, 8)}
-    return Case(
-        "eight_schools_noncentered",
-        g,
-        {g.y: SCHOOLS_Y},
-        model,
-        dict(sigma=SCHOOLS_SIGMA, y=SCHOOLS_Y),
-        point,
-        positive=("tau",),
-    )
+    return _case("eight_schools_noncentered", g, model, {"y": SCHOOLS_Y}, point,
+                 constants={"sigma": SCHOOLS_SIGMA}, positive=("tau",))
 
 
 # -- regressions ------------------------------------------------------------------------------
@@ -130,16 +125,17 @@ def radon():
         x = Variable("floor", distribution="NoDistribution")
         Variable("log_radon", mean=alpha[c] + beta * x, variance=sigma**2)
 
-    def model(county, floor, y=None):
+    def model(county, floor, log_radon=None):
         mu_a = numpyro.sample("mu_a", dist.Normal(0.0, 10.0))
         sigma_a = numpyro.sample("sigma_a", dist.HalfNormal(1.0))
         alpha = numpyro.sample("alpha", dist.Normal(mu_a, sigma_a).expand([n_counties]).to_event(1))
         beta = numpyro.sample("beta", dist.Normal(0.0, 1.0))
         sigma = numpyro.sample("sigma", dist.HalfNormal(1.0))
         with numpyro.plate("rows", len(county)):
-            numpyro.sample("log_radon", dist.Normal(alpha[county] + beta * floor, sigma), obs=y)
+            numpyro.sample("log_radon", dist.Normal(alpha[county] + beta * floor, sigma),
+                           obs=log_radon)
 
-    data = {g.county: county_obs, g.floor: floor_obs, g.log_radon: log_radon_obs}
+    data = {"county": county_obs, "floor": floor_obs, "log_radon": log_radon_obs}
     point = {
         "mu_a": 0.5,
         "sigma_a": 0.7,
@@ -147,15 +143,7 @@ def radon():
         "beta": -0.4,
         "sigma": 0.6,
     }
-    return Case(
-        "radon",
-        g,
-        data,
-        model,
-        dict(county=county_obs, floor=floor_obs, y=log_radon_obs),
-        point,
-        positive=("sigma_a", "sigma"),
-    )
+    return _case("radon", g, model, data, point, positive=("sigma_a", "sigma"))
 
 
 def linear_regression_flat_sigma():
@@ -178,15 +166,8 @@ def linear_regression_flat_sigma():
             numpyro.sample("y", dist.Normal(a + b * x, s), obs=y)
 
     point = {"a": 0.9, "b": 2.1, "sigma": 0.7}
-    return Case(
-        "linear_regression_flat_sigma",
-        g,
-        {g.x: x_obs, g.y: y_obs},
-        model,
-        dict(x=x_obs, y=y_obs),
-        point,
-        positive=("sigma",),
-    )
+    return _case("linear_regression_flat_sigma", g, model, {"x": x_obs, "y": y_obs}, point,
+                 positive=("sigma",))
 
 
 def logistic_regression():
@@ -212,14 +193,8 @@ def logistic_regression():
             numpyro.sample("y", dist.BernoulliLogits(b0 + b1 * x1 + b2 * x2), obs=y)
 
     point = {"b0": 0.3, "b1": 1.0, "b2": -0.5}
-    return Case(
-        "logistic_regression",
-        g,
-        {g.x1: x1_obs, g.x2: x2_obs, g.y: y_obs},
-        model,
-        dict(x1=x1_obs, x2=x2_obs, y=y_obs),
-        point,
-    )
+    return _case("logistic_regression", g, model, {"x1": x1_obs, "x2": x2_obs, "y": y_obs},
+                 point)
 
 
 def poisson_regression():
@@ -240,9 +215,7 @@ def poisson_regression():
             numpyro.sample("y", dist.Poisson(jnp.exp(a + b * x)), obs=y)
 
     point = {"a": 0.5, "b": 0.3}
-    return Case(
-        "poisson_regression", g, {g.x: x_obs, g.y: y_obs}, model, dict(x=x_obs, y=y_obs), point
-    )
+    return _case("poisson_regression", g, model, {"x": x_obs, "y": y_obs}, point)
 
 
 def negative_binomial_regression():
@@ -266,16 +239,8 @@ def negative_binomial_regression():
             numpyro.sample("y", dist.NegativeBinomial2(jnp.exp(a + b * x), phi), obs=y)
 
     point = {"a": 0.9, "b": 0.4, "phi": 2.5}
-    return Case(
-        "negative_binomial_regression",
-        g,
-        {g.x: x_obs, g.y: y_obs},
-        model,
-        dict(x=x_obs, y=y_obs),
-        point,
-        positive=("phi",),
-        mgvi=False,
-    )
+    return _case("negative_binomial_regression", g, model, {"x": x_obs, "y": y_obs}, point,
+                 positive=("phi",), mgvi=False)
 
 
 def robust_regression():
@@ -298,15 +263,8 @@ def robust_regression():
             numpyro.sample("y", dist.StudentT(4.0, a + b * x, s), obs=y)
 
     point = {"a": 0.4, "b": -0.9, "sigma": 0.6}
-    return Case(
-        "robust_regression",
-        g,
-        {g.x: x_obs, g.y: y_obs},
-        model,
-        dict(x=x_obs, y=y_obs),
-        point,
-        positive=("sigma",),
-    )
+    return _case("robust_regression", g, model, {"x": x_obs, "y": y_obs}, point,
+                 positive=("sigma",))
 
 
 # -- conjugate pairs ----------------------------------------------------------------------------
@@ -322,16 +280,8 @@ def beta_binomial():
             numpyro.sample("k", dist.Binomial(10, probs=p), obs=k)
 
     post = stats.beta(2.0 + k_obs.sum(), 3.0 + 10 * len(k_obs) - k_obs.sum())
-    return Case(
-        "beta_binomial",
-        g,
-        {g.k: k_obs},
-        model,
-        dict(k=k_obs),
-        {"p": 0.4},
-        exact={"p": (post.mean(), post.std())},
-        mgvi=False,
-    )
+    return _case("beta_binomial", g, model, {"k": k_obs}, {"p": 0.4},
+                 exact={"p": (post.mean(), post.std())}, mgvi=False)
 
 
 def gamma_poisson():
@@ -346,17 +296,8 @@ def gamma_poisson():
             numpyro.sample("y", dist.Poisson(rate), obs=y)
 
     post = stats.gamma(2.0 + y_obs.sum(), scale=1 / (0.5 + len(y_obs)))
-    return Case(
-        "gamma_poisson",
-        g,
-        {g.y: y_obs},
-        model,
-        dict(y=y_obs),
-        {"rate": 3.0},
-        exact={"rate": (post.mean(), post.std())},
-        positive=("rate",),
-        mgvi=False,
-    )
+    return _case("gamma_poisson", g, model, {"y": y_obs}, {"rate": 3.0},
+                 exact={"rate": (post.mean(), post.std())}, positive=("rate",), mgvi=False)
 
 
 def dirichlet_categorical():
@@ -375,17 +316,8 @@ def dirichlet_categorical():
 
     post = stats.dirichlet(alpha + np.bincount(c_obs, minlength=3))
     sd = np.sqrt(post.var())
-    return Case(
-        "dirichlet_categorical",
-        g,
-        {g.c: c_obs},
-        model,
-        dict(c=c_obs),
-        {"w": np.array([0.2, 0.3, 0.5])},
-        exact={"w": (post.mean(), sd)},
-        simplex=("w",),
-        mgvi=False,
-    )
+    return _case("dirichlet_categorical", g, model, {"c": c_obs}, {"w": np.array([0.2, 0.3, 0.5])},
+                 exact={"w": (post.mean(), sd)}, simplex=("w",), mgvi=False)
 
 
 def normal_known_variance():
@@ -401,15 +333,8 @@ def normal_known_variance():
             numpyro.sample("y", dist.Normal(m, np.sqrt(0.5)), obs=y)
 
     prec = 1 / 4.0 + len(y_obs) / 0.5
-    return Case(
-        "normal_known_variance",
-        g,
-        {g.y: y_obs},
-        model,
-        dict(y=y_obs),
-        {"m": 1.0},
-        exact={"m": (y_obs.sum() / 0.5 / prec, np.sqrt(1 / prec))},
-    )
+    return _case("normal_known_variance", g, model, {"y": y_obs}, {"m": 1.0},
+                 exact={"m": (y_obs.sum() / 0.5 / prec, np.sqrt(1 / prec))})
 
 
 # -- GP, time series, mixtures, ordered, LKJ ------------------------------------------------------
@@ -435,16 +360,8 @@ def gp_regression():
         k = eta**2 * jnp.exp(-d2 / (2 * ell**2)) + sigma**2 * jnp.eye(n)
         numpyro.sample("y", dist.MultivariateNormal(jnp.zeros(n), covariance_matrix=k), obs=y)
 
-    return Case(
-        "gp_regression",
-        g,
-        {g.y: ys},
-        model,
-        dict(y=ys),
-        {"eta": 0.9, "ell": 1.1, "sigma": 0.3},
-        positive=("eta", "ell", "sigma"),
-        mgvi=False,
-    )
+    return _case("gp_regression", g, model, {"y": ys}, {"eta": 0.9, "ell": 1.1, "sigma": 0.3},
+                 positive=("eta", "ell", "sigma"), mgvi=False)
 
 
 def ar2():
@@ -473,15 +390,8 @@ def ar2():
             numpyro.sample("y", dist.Normal(c + rho[0] * lag1 + rho[1] * lag2, sigma), obs=y)
 
     lag1, lag2, y = series[1:-1], series[:-2], series[2:]
-    return Case(
-        "ar2",
-        g,
-        {g.lag1: lag1, g.lag2: lag2, g.y: y},
-        model,
-        dict(lag1=lag1, lag2=lag2, y=y),
-        {"c": 0.1, "rho": np.array([0.5, -0.2]), "sigma": 0.6},
-        positive=("sigma",),
-    )
+    return _case("ar2", g, model, {"lag1": lag1, "lag2": lag2, "y": y},
+                 {"c": 0.1, "rho": np.array([0.5, -0.2]), "sigma": 0.6}, positive=("sigma",))
 
 
 def gaussian_mixture():
@@ -511,17 +421,39 @@ def gaussian_mixture():
                 obs=y,
             )
 
-    return Case(
-        "gaussian_mixture",
-        g,
-        {g.y: ys},
-        model,
-        dict(y=ys),
-        {"w": np.array([0.4, 0.6]), "mu": np.array([-1.5, 1.8]), "sigma": 0.8},
-        positive=("sigma",),
-        simplex=("w",),
-        mgvi=False,
-    )
+    point = {"w": np.array([0.4, 0.6]), "mu": np.array([-1.5, 1.8]), "sigma": 0.8}
+    return _case("gaussian_mixture", g, model, {"y": ys}, point, positive=("sigma",),
+                 simplex=("w",), mgvi=False)
+
+
+def ordinal_regression():
+    """Ordered-logistic (proportional-odds) regression with ordered cut points. bayesgraph has no
+    OrderedLogistic distribution, so the Categorical probabilities are written out:
+    P(y <= k) = sigmoid(c_k - b x), and P(y = k) is the difference of neighbouring ones
+    (numpyro: ``OrderedLogistic``)."""
+    rng = _rng(11)
+    n, k = 40, 4
+    x_obs = rng.normal(size=n)
+    y_obs = np.searchsorted([-1.0, 0.2, 1.3], 1.2 * x_obs + rng.logistic(size=n))
+    with Graph("ordinal") as g:
+        b = StaticVariable("b", mean=0.0, variance=4.0)
+        c = StaticVariable("cutpoints", shape=(k - 1,), mean=0.0, variance=25.0,
+                           constraint="ordered")
+        xv = Variable("x", distribution="NoDistribution")
+        below = sigmoid(c - b * xv)  # P(y <= k) for k = 0 .. K-2
+        Variable("y", distribution="Categorical",
+                 probabilities=concatenate([below, [1.0]]) - concatenate([[0.0], below]))
+
+    def model(x, y=None):
+        b = numpyro.sample("b", dist.Normal(0.0, 2.0))
+        c = numpyro.sample("cutpoints",
+                           dist.ImproperUniform(dist.constraints.ordered_vector, (), (k - 1,)))
+        numpyro.factor("cutpoints_prior", dist.Normal(0.0, 5.0).log_prob(c).sum())
+        with numpyro.plate("rows", len(x)):
+            numpyro.sample("y", dist.OrderedLogistic(b * x, c), obs=y)
+
+    return _case("ordinal_regression", g, model, {"x": x_obs, "y": y_obs},
+                 {"b": 1.0, "cutpoints": np.array([-0.8, 0.1, 1.5])})
 
 
 def correlated_normal_lkj():
@@ -556,16 +488,8 @@ def correlated_normal_lkj():
         "sigma": np.array([1.1, 1.3]),
         "L": np.array([[1.0, 0.0], [r, np.sqrt(1 - r**2)]]),
     }
-    return Case(
-        "correlated_normal_lkj",
-        g,
-        {g.y: ys},
-        model,
-        dict(y=ys),
-        point,
-        positive=("sigma",),
-        mgvi=False,
-    )
+    return _case("correlated_normal_lkj", g, model, {"y": ys}, point, positive=("sigma",),
+                 mgvi=False)
 
 
 CASES = [
@@ -584,6 +508,7 @@ CASES = [
     gp_regression,
     ar2,
     gaussian_mixture,
+    ordinal_regression,
     correlated_normal_lkj,
 ]
 
@@ -591,4 +516,4 @@ CASES = [
 COVARIATES = {"radon": ("county", "floor"), "linear_regression_flat_sigma": ("x",),
               "logistic_regression": ("x1", "x2"), "poisson_regression": ("x",),
               "negative_binomial_regression": ("x",), "robust_regression": ("x",),
-              "ar2": ("lag1", "lag2")}
+              "ar2": ("lag1", "lag2"), "ordinal_regression": ("x",)}
