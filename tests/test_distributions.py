@@ -152,46 +152,66 @@ def test_forward_vectors():
     np.testing.assert_allclose(np.diagonal(corr, axis1=-2, axis2=-1), 1.0, atol=1e-12)
 
 
-# -- conjugate pairs: MAP is the exact posterior mode (no Jacobian: the variables' own density)
-def test_gamma_poisson_map_and_mcmc_bits():
+# -- conjugate pairs: shared by the MAP tests here and the slow MCMC test below ----------------
+# Each returns the graph, its data, the latent variable and the exact posterior (scipy).
+def _gamma_poisson():
     with Graph("gp") as g:
-        rate = StaticVariable("rate", distribution="Gamma", concentration=2.0, rate=0.5)
-        Variable("y", distribution="Poisson", mean=rate)
-    ys = RNG.poisson(3.0, 25)
-    a, b = 2.0 + ys.sum(), 0.5 + len(ys)
-    fit = MAPModel(g, {g.y: ys}).solve()
-    assert float(fit.get_means(g.rate)) == pytest.approx((a - 1) / b, rel=1e-8)
+        StaticVariable("rate", distribution="Gamma", concentration=2.0, rate=0.5)
+        Variable("y", distribution="Poisson", mean=g.rate)
+    ys = np.random.default_rng(11).poisson(3.0, 25)
+    return g, {g.y: ys}, g.rate, stats.gamma(2.0 + ys.sum(), scale=1 / (0.5 + len(ys)))
 
 
-def test_beta_binomial_map():
+def _beta_binomial():
     with Graph("bb") as g:
-        p = StaticVariable("p", distribution="Beta", alpha=2.0, beta=3.0)
-        Variable("k", distribution="Binomial", total_count=10, probability=p)
+        StaticVariable("p", distribution="Beta", alpha=2.0, beta=3.0)
+        Variable("k", distribution="Binomial", total_count=10, probability=g.p)
     ks = np.array([3, 5, 4, 2])
-    a, b = 2.0 + ks.sum(), 3.0 + (10 * len(ks) - ks.sum())
-    fit = MAPModel(g, {g.k: ks}).solve()
-    assert float(fit.get_means(g.p)) == pytest.approx((a - 1) / (a + b - 2), rel=1e-8)
+    return g, {g.k: ks}, g.p, stats.beta(2.0 + ks.sum(), 3.0 + (10 * len(ks) - ks.sum()))
 
 
-def test_dirichlet_categorical_map():
+def _dirichlet_categorical():
     alpha = np.array([2.0, 3.0, 4.0])
     with Graph("dc") as g:
-        w = StaticVariable("w", shape=(3,), distribution="Dirichlet", concentration=alpha)
-        Variable("c", distribution="Categorical", probabilities=w)
+        StaticVariable("w", shape=(3,), distribution="Dirichlet", concentration=alpha)
+        Variable("c", distribution="Categorical", probabilities=g.w)
     cs = np.array([0, 1, 1, 2, 2, 2, 2, 0, 1])
-    post = alpha + np.bincount(cs, minlength=3)
-    fit = MAPModel(g, {g.c: cs}).solve()
-    np.testing.assert_allclose(fit.get_means(g.w), (post - 1) / (post.sum() - 3), rtol=1e-7)
+    return g, {g.c: cs}, g.w, stats.dirichlet(alpha + np.bincount(cs, minlength=3))
 
 
-def test_normal_inverse_gamma_map():
+def _normal_inverse_gamma():
     with Graph("nig") as g:
-        var = StaticVariable("var", distribution="InverseGamma", concentration=3.0, scale=2.0)
-        Variable("x", mean=1.0, variance=var)
-    xs = RNG.normal(1.0, 1.5, 30)
-    a, b = 3.0 + len(xs) / 2, 2.0 + np.sum((xs - 1.0) ** 2) / 2
-    fit = MAPModel(g, {g.x: xs}).solve()
-    assert float(fit.get_means(g.var)) == pytest.approx(b / (a + 1), rel=1e-8)
+        StaticVariable("var", distribution="InverseGamma", concentration=3.0, scale=2.0)
+        Variable("x", mean=1.0, variance=g.var)
+    xs = np.random.default_rng(12).normal(1.0, 1.5, 30)
+    return (g, {g.x: xs}, g.var,
+            stats.invgamma(3.0 + len(xs) / 2, scale=2.0 + np.sum((xs - 1.0) ** 2) / 2))
+
+
+def _mode(post):
+    """The mode of a frozen scipy gamma, beta, dirichlet or inverse-gamma posterior."""
+    name = post.dist.name if hasattr(post, "dist") else "dirichlet"
+    if name == "dirichlet":
+        a = post.alpha
+        return (a - 1) / (a.sum() - len(a))
+    a, scale = post.args[0], post.kwds.get("scale", 1.0)
+    if name == "beta":
+        b = post.args[1]
+        return (a - 1) / (a + b - 2)
+    return {"gamma": (a - 1) * scale, "invgamma": scale / (a + 1)}[name]
+
+
+CONJUGATE = {"gamma_poisson": _gamma_poisson, "beta_binomial": _beta_binomial,
+             "dirichlet_categorical": _dirichlet_categorical,
+             "normal_inverse_gamma": _normal_inverse_gamma}
+
+
+# MAP is the exact posterior mode (no Jacobian: the variables' own density)
+@pytest.mark.parametrize("name", sorted(CONJUGATE))
+def test_map_is_the_conjugate_posterior_mode(name):
+    g, data, variable, post = CONJUGATE[name]()
+    fit = MAPModel(g, data).solve()
+    np.testing.assert_allclose(fit.get_means(variable), _mode(post), rtol=1e-7)
 
 
 def test_multivariate_normal_mean_posterior_is_exact():
@@ -393,35 +413,10 @@ def _check(fit, name, variable, mean, var):
 
 
 @pytest.mark.slow
-def test_mcmc_on_conjugate_pairs():
-    with Graph("gp") as g:
-        rate = StaticVariable("rate", distribution="Gamma", concentration=2.0, rate=0.5)
-        Variable("y", distribution="Poisson", mean=rate)
-    ys = RNG.poisson(3.0, 25)
-    post = stats.gamma(2.0 + ys.sum(), scale=1 / (0.5 + len(ys)))
-    _check(_mcmc(g, {g.y: ys}), "gp/rate", g.rate, post.mean(), post.var())
-
-    with Graph("bb") as g:
-        p = StaticVariable("p", distribution="Beta", alpha=2.0, beta=3.0)
-        Variable("k", distribution="Binomial", total_count=10, probability=p)
-    ks = np.array([3, 5, 4, 2])
-    post = stats.beta(2.0 + ks.sum(), 3.0 + 40 - ks.sum())
-    _check(_mcmc(g, {g.k: ks}), "bb/p", g.p, post.mean(), post.var())
-
-    alpha = np.array([2.0, 3.0, 4.0])
-    with Graph("dc") as g:
-        w = StaticVariable("w", shape=(3,), distribution="Dirichlet", concentration=alpha)
-        Variable("c", distribution="Categorical", probabilities=w)
-    cs = np.array([0, 1, 1, 2, 2, 2, 2, 0, 1])
-    post = stats.dirichlet(alpha + np.bincount(cs, minlength=3))
-    _check(_mcmc(g, {g.c: cs}), "dc/w", g.w, post.mean(), post.var())
-
-    with Graph("nig") as g:
-        var = StaticVariable("var", distribution="InverseGamma", concentration=3.0, scale=2.0)
-        Variable("x", mean=1.0, variance=var)
-    xs = RNG.normal(1.0, 1.5, 30)
-    post = stats.invgamma(3.0 + 15, scale=2.0 + np.sum((xs - 1.0) ** 2) / 2)
-    _check(_mcmc(g, {g.x: xs}), "nig/var", g.var, post.mean(), post.var())
+@pytest.mark.parametrize("name", sorted(CONJUGATE))
+def test_mcmc_on_conjugate_pairs(name):
+    g, data, variable, post = CONJUGATE[name]()
+    _check(_mcmc(g, data), variable.global_name, variable, post.mean(), post.var())
 
 
 @pytest.mark.slow

@@ -33,6 +33,7 @@ from bayesgraph.exceptions import (
     OptionError,
     ShapeError,
 )
+from corpus import eight_schools_centered
 
 RNG = np.random.default_rng(0)
 MODELS = {
@@ -132,26 +133,15 @@ def test_improper_check_is_structural():
 
 
 # -- MAP and MAP-Fisher: a mode on the boundary of the support ------------------------------
-def eight_schools():
-    effects = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
-    errors = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
-    with Graph("eight") as g:
-        mu = StaticVariable("mu", mean=0, variance=25)
-        tau = StaticVariable("tau", distribution="HalfCauchy", scale=5)
-        se = Variable("se", distribution="NoDistribution")
-        theta = Variable("theta", mean=mu, variance=tau ** 2)
-        Variable("y", mean=theta, variance=se ** 2)
-    return g, {g.y: effects, g.se: errors}
-
-
 @pytest.mark.filterwarnings("ignore:.*optimisation reached max_iterations")
 def test_a_collapsing_hierarchical_scale_warns():  # (L-BFGS does not converge, and warns)
     # the joint mode of the centred eight schools has tau -> 0 (the density of theta given
     # tau grows without bound): the mode is no summary and Laplace is not valid there
-    g, data = eight_schools()
-    with pytest.warns(BoundaryWarning, match="'eight/tau'.*boundary of its support"):
+    case = eight_schools_centered()
+    g, data = case.graph, case.data
+    with pytest.warns(BoundaryWarning, match="'schools/tau'.*boundary of its support"):
         MAPModel(g, data, seed=0).solve()
-    with pytest.warns(BoundaryWarning, match="'eight/tau'"):
+    with pytest.warns(BoundaryWarning, match="'schools/tau'"):
         with pytest.raises(ConvergenceError, match="not positive definite"):
             MAPFisherModel(g, data, seed=0).solve()
 

@@ -12,6 +12,7 @@ from bayesgraph.core import Graph, StaticVariable, Variable
 from bayesgraph.core.model import MAPFisherModel
 from bayesgraph.core.model.mgvi import MGVIModel
 from bayesgraph.exceptions import ConvergenceWarning, DiscreteLatentError, NotSolvedError
+from corpus import eight_schools_centered
 
 
 @pytest.fixture(scope="module")
@@ -96,22 +97,11 @@ def test_conjugate_gradient_mode_linear_gaussian():
 
 
 # -- diagnostics: the answer must have settled (issue 8 item 1) ---------------------------
-def _eight_schools():
-    effects = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
-    errors = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
-    with Graph("schools") as g:
-        mu = StaticVariable("mu", mean=0, variance=25)
-        tau = StaticVariable("tau", distribution="HalfCauchy", scale=5)
-        se = Variable("se", distribution="NoDistribution")
-        theta = Variable("theta", mean=mu, variance=tau ** 2)
-        Variable("y", mean=theta, variance=se ** 2)
-    return g, {g.y: effects, g.se: errors}
-
-
 def test_mgvi_warns_when_its_answer_moves_with_the_samples():
     # the hierarchical scale of eight schools: MGVI's Gaussian in standardised coordinates
     # does not fit, and the answer depends on the samples (measured: 0.6 posterior sds)
-    g, data = _eight_schools()
+    case = eight_schools_centered()
+    g, data = case.graph, case.data
     with pytest.warns(ConvergenceWarning, match="'schools/tau' has a Monte-Carlo error"):
         MGVIModel(g, data, seed=0).solve()
     with pytest.warns(ConvergenceWarning, match="'schools/tau' moved between the last two"):
