@@ -53,24 +53,10 @@ def linear_regression_exact():
 
 
 def latent_ar1(steps=60):
-    """x_t = phi x_{t-1} + s e_t (x_0 ~ N(0, 1)), y_t = x_t + 0.3 e'_t; phi ~ Uniform(-1, 1),
-    s ~ HalfNormal(1); data simulated with phi = 0.9, s = 0.5. One StaticVariable per step, the
-    way a Halerium user writes it (grouping compiles the steps into one site)."""
-    rng = np.random.default_rng(11)
-    xs = np.zeros(steps)
-    xs[0] = rng.normal()
-    for t in range(1, steps):
-        xs[t] = 0.9 * xs[t - 1] + 0.5 * rng.normal()
-    ys = xs + 0.3 * rng.normal(size=steps)
-    with Graph("ar1") as g:
-        phi = StaticVariable("phi", distribution="Uniform", center=0.0, width=2.0)
-        s = StaticVariable("s", distribution="HalfNormal", scale=1.0)
-        prev = StaticVariable("x0", mean=0.0, variance=1.0)
-        StaticVariable("y0", mean=prev, variance=0.09)
-        for t in range(1, steps):
-            prev = StaticVariable(f"x{t}", mean=phi * prev, variance=s**2)
-            StaticVariable(f"y{t}", mean=prev, variance=0.09)
-    data = {getattr(g, f"y{t}"): ys[t] for t in range(steps)}
+    """The latent AR(1) of tests/_vi_graphs.py (phi 0.9, s 0.5, 60 steps) as a corpus case."""
+    from _vi_graphs import latent_ar1 as build
+
+    g, data = build(steps)
     return corpus.Case("ar1", g, data, None, {}, {})
 
 

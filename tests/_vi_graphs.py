@@ -5,6 +5,8 @@
   conditioning in numpy.
 * :func:`poisson`: ``y_i ~ Poisson(exp(0.5 + b x_i))``, ``b ~ N(0, 1)``; the exact posterior
   mean and variance of ``b`` by a fine grid (one parameter: exact to ~1e-8).
+* :func:`latent_ar1`: a latent AR(1) observed with noise, whose joint density has no proper
+  mode (test_map_fisher_paths.py and benchmarks/bench_trust.py).
 """
 
 from __future__ import annotations
@@ -63,3 +65,26 @@ def poisson():
     w /= w.sum()
     mean = float(np.sum(w * grid))
     return g, {g.x: xs, g.y: ys}, (mean, float(np.sum(w * (grid - mean) ** 2)))
+
+
+def latent_ar1(steps=60):
+    """``x_t = phi x_{t-1} + s e_t`` (``x_0 ~ N(0, 1)``), ``y_t = x_t + 0.3 e'_t``; ``phi ~
+    Uniform(-1, 1)``, ``s ~ HalfNormal(1)``; data simulated with phi 0.9, s 0.5. One
+    StaticVariable per step, the way a Halerium user writes it. The joint density is unbounded
+    as s -> 0 along ``x_t = phi x_{t-1}``: L-BFGS stops at a local mode 4 sds off. Returns
+    ``(graph, data)``."""
+    rng = np.random.default_rng(11)
+    xs = np.zeros(steps)
+    xs[0] = rng.normal()
+    for t in range(1, steps):
+        xs[t] = 0.9 * xs[t - 1] + 0.5 * rng.normal()
+    ys = xs + 0.3 * rng.normal(size=steps)
+    with Graph("ar1") as g:
+        phi = StaticVariable("phi", distribution="Uniform", center=0.0, width=2.0)
+        s = StaticVariable("s", distribution="HalfNormal", scale=1.0)
+        prev = StaticVariable("x0", mean=0.0, variance=1.0)
+        StaticVariable("y0", mean=prev, variance=0.09)
+        for t in range(1, steps):
+            prev = StaticVariable(f"x{t}", mean=phi * prev, variance=s**2)
+            StaticVariable(f"y{t}", mean=prev, variance=0.09)
+    return g, {getattr(g, f"y{t}"): ys[t] for t in range(steps)}

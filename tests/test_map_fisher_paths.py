@@ -81,30 +81,11 @@ def test_too_few_lanczos_steps_warn():
 
 
 # -- the importance-sampling check after solve() (issue 8 item 1) --------------------------------
-def _latent_ar1(steps=60):
-    """x_t = phi x_{t-1} + s e_t, y_t = x_t + 0.3 e'_t (phi 0.9, s 0.5): the joint density is
-    unbounded as s -> 0 along x_t = phi x_{t-1}; L-BFGS stops at a local mode 4 sds off."""
-    rng = np.random.default_rng(11)
-    xs = np.zeros(steps)
-    xs[0] = rng.normal()
-    for t in range(1, steps):
-        xs[t] = 0.9 * xs[t - 1] + 0.5 * rng.normal()
-    ys = xs + 0.3 * rng.normal(size=steps)
-    with Graph("ar1") as g:
-        phi = StaticVariable("phi", distribution="Uniform", center=0.0, width=2.0)
-        s = StaticVariable("s", distribution="HalfNormal", scale=1.0)
-        prev = StaticVariable("x0", mean=0.0, variance=1.0)
-        StaticVariable("y0", mean=prev, variance=0.09)
-        for t in range(1, steps):
-            prev = StaticVariable(f"x{t}", mean=phi * prev, variance=s**2)
-            StaticVariable(f"y{t}", mean=prev, variance=0.09)
-    return g, {getattr(g, f"y{t}"): ys[t] for t in range(steps)}
-
-
 def test_laplace_at_a_wrong_local_mode_is_reported():
+    from _vi_graphs import latent_ar1
     from bayesgraph.exceptions import ApproximationWarning
 
-    g, data = _latent_ar1()
+    g, data = latent_ar1()
     with pytest.warns(ApproximationWarning, match=r"MAPFisherModel.*k-hat.*'ar1/s'"):
         model = MAPFisherModel(g, data, seed=0).solve()
     assert model.pareto_k > 0.7

@@ -312,6 +312,14 @@ class ModelBase:
         run = self._functions(build, "deterministic", wanted)
         per_draw = sum(int(np.prod(self.grouped.groups[g].full_shape(self.n_data)))
                        for g in wanted)
+        return self._per_draw(lambda latents, rows: run(latents, self._data), sites, n,
+                              per_draw)
+
+    def _per_draw(self, run: Any, sites: dict[str, np.ndarray], n: int, per_draw: int
+                  ) -> dict[Any, np.ndarray]:
+        """``run(latents, rows)`` over ``n`` draws of the sites in chunks of equal size (the
+        last padded with its final draw, so one compiled shape serves every chunk), each
+        chunk holding about 2^24 values; the results concatenated over draws."""
         chunk = int(max(1, min(n, 2**24 // max(1, per_draw))))
         pieces = []
         with self._precision():
@@ -319,9 +327,9 @@ class ModelBase:
                 idx = np.arange(start, min(n, start + chunk))
                 padded = np.concatenate([idx, np.repeat(idx[-1:], chunk - len(idx))])
                 latents = {k: jnp.asarray(v[padded]) for k, v in sites.items()}
-                out = run(latents, self._data)
+                out = run(latents, padded)
                 pieces.append({g: np.asarray(v)[:len(idx)] for g, v in out.items()})
-        return {g: np.concatenate([p[g] for p in pieces]) for g in wanted}
+        return {g: np.concatenate([p[g] for p in pieces]) for g in pieces[0]}
 
     # -- predictive draws and pointwise log-likelihoods ------------------------------------
     def _likelihood_names(self) -> list[str]:
@@ -372,17 +380,9 @@ class ModelBase:
                        for g in groups) + sum(site.size for site in program.latent_sites)
         check_request(f"{type(self).__name__}: predictive draws of {_listed(names)}", n,
                       per_draw, fix="or fewer variables")
-        chunk = int(max(1, min(n, 2**24 // max(1, per_draw))))
         keys = jax.random.split(self._next_key(), n)
-        pieces = []
-        with self._precision():
-            for start in range(0, n, chunk):
-                idx = np.arange(start, min(n, start + chunk))
-                padded = np.concatenate([idx, np.repeat(idx[-1:], chunk - len(idx))])
-                latents = {k: jnp.asarray(v[padded]) for k, v in sites.items()}
-                out = run(latents, keys[padded], self._data)
-                pieces.append({g: np.asarray(v)[:len(idx)] for g, v in out.items()})
-        per_group = {g: np.concatenate([p[g] for p in pieces]) for g in groups}
+        per_group = self._per_draw(
+            lambda latents, rows: run(latents, keys[rows], self._data), sites, n, per_draw)
         result: dict[str, np.ndarray] = {}
         for name in names:
             g, m = self.grouped.locate(name)
