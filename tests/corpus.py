@@ -30,12 +30,10 @@ from bayesgraph.core import (
     StaticVariable,
     Variable,
     concatenate,
-    equal,
     exp,
     reshape,
     sigmoid,
     squared_exponential_kernel,
-    where,
 )
 
 
@@ -406,8 +404,7 @@ def gaussian_mixture():
         mu = StaticVariable("mu", shape=(2,), mean=0.0, variance=25.0, constraint="ordered")
         sigma = StaticVariable("sigma", distribution="HalfNormal", scale=2.0)
         comp = Variable("z", dtype="int", distribution="Categorical", probabilities=w)
-        # mu[comp] (indexing by a latent integer) is refused; where() is the closest form
-        Variable("y", mean=where(equal(comp, 0), mu[0], mu[1]), variance=sigma**2)
+        Variable("y", mean=mu[comp], variance=sigma**2)  # indexed by the latent component
 
     def model(y=None):
         w = numpyro.sample("w", dist.Dirichlet(jnp.array([2.0, 2.0])))

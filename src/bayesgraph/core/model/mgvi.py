@@ -81,7 +81,7 @@ from bayesgraph.core.compiler.standardise import (
     StandardEmitter,
     standardisable,
 )
-from bayesgraph.core.model._common import Layout, override, site_values
+from bayesgraph.core.model._common import Layout, check_int, override, site_values
 from bayesgraph.core.model._optimize import SOLVERS, make_solver
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
@@ -174,15 +174,19 @@ class MGVIModel(ModelBase):
                          dtype=dtype, grouping=grouping)
         if solver not in SOLVERS:
             raise OptionError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
-        if int(n_samples) < 1 or int(n_iterations) < 1:
-            raise OptionError("n_samples and n_iterations must be positive integers")
+        n_samples = check_int("n_samples", n_samples, 1)
+        n_iterations = check_int("n_iterations", n_iterations, 1)
         for site in self.program.latent_sites:
             if not standardisable(site.distribution, site.spec.constraint):
                 valid = sorted(k for k in TABLE if standardisable(k))
+                constraint = site.spec.constraint
+                what = (f"{site.distribution} with constraint {constraint[0]!r}" if constraint
+                        else site.distribution)
                 raise DistributionError(
                     f"MGVIModel has no standardised coordinates for {site.label} "
-                    f"({site.distribution}); supported latent distributions: "
-                    f"{', '.join(valid)}"
+                    f"({what}); supported: {', '.join(valid)}, any of them with lower/upper "
+                    "bounds, and ordered vectors only with NoDistribution. Use ADVIModel or "
+                    "MCMCModel"
                 )
         self.initial_values = dict(initial_values or {})
         self.initial_source_values = dict(initial_source_values or {})
