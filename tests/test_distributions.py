@@ -377,7 +377,7 @@ def test_data_errors_for_new_supports():
     with pytest.raises(ShapeError, match="at least 2 axes"):
         lower(Variable("lkj", shape=(3,), distribution="LKJCholesky"))
     with pytest.raises(DistributionError, match="needs one of degrees_of_freedom"):
-        lower(Variable("st", distribution="StudentT"))
+        lower(Variable("student", distribution="StudentT"))
 
 
 def test_method_limits_are_bayesgraph_errors():
