@@ -217,8 +217,9 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
 def _kind(model: Any) -> str:
     from bayesgraph.core.model.map import MAPModel
     from bayesgraph.core.model.map_fisher import MAPFisherModel
+    from bayesgraph.core.model.mcmc import MCMCModel
 
-    if hasattr(model, "_draws_by_chain"):
+    if isinstance(model, MCMCModel):
         return "mcmc"
     if not type(model).requires_solve:
         return "prior"

@@ -261,11 +261,11 @@ class MAPModel(ModelBase):
                     np.abs(u) > PROBE_FROM)]
         if probes:
             probes = sorted(probes, key=lambda p: -abs(z[p[1]]))[:PROBE_MAX]
-            moved = np.repeat(z[None], len(probes), axis=0)
-            for row, (_, j) in enumerate(probes):
+            moved = np.repeat(z[None], len(probes) + 1, axis=0)  # row 0: the mode itself
+            for row, (_, j) in enumerate(probes, start=1):
                 moved[row, j] += np.sign(z[j])
-            base = float(self._fns["objective"](jnp.asarray(z), self._data))
-            rise = np.asarray(self._fns["probe"](jnp.asarray(moved), self._data)) - base
+            values = np.asarray(self._fns["probe"](jnp.asarray(moved), self._data))
+            rise = values[1:] - values[0]
             for (name, j), r in zip(probes, rise):
                 if name not in hits and not r >= PROBE_RISE:
                     hits[name] = j - slices[name].start

@@ -584,12 +584,6 @@ class MCMCModel(ModelBase):
         idx = self._rng.choice(total, size=n_samples, replace=n_samples > total)
         return self._site_draws(idx)
 
-    def _draws_by_chain(self, names: list[str]) -> dict[str, np.ndarray]:
-        """All draws of ``names``, ``(num_chains, num_samples, *runtime shape)``."""
-        values = self._values(self._site_draws(np.arange(self.n_draws)), names, self.n_draws)
-        return {k: v.reshape(self.num_chains, self.num_samples, *v.shape[1:])
-                for k, v in values.items()}
-
     def _sample_stats_by_chain(self) -> dict[str, np.ndarray]:
         """NUTS statistics per draw, ``(num_chains, num_samples)``, named as ArviZ names them."""
         self._require_solved()
