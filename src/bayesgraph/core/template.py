@@ -94,22 +94,16 @@ def _copy_parameters(mapping: dict, strict: bool, root: NamedObject) -> None:
                 new._set_parameter(key, _remap(value, mapping, strict, root, old))
 
 
-def _copy_links(mapping: dict, strict: bool, root: NamedObject) -> None:
-    """Re-make, between the copies, the links kept by the graphs inside the copied object."""
+def _copy_links(mapping: dict) -> None:
+    """Re-make, between the copies, the links kept by the graphs inside the copied object.
+
+    A graph keeps only links whose both ends lie inside it, so both ends have copies; links
+    kept by graphs outside the copied object (wiring it to its surroundings) are not copied:
+    a copy is i.i.d. with the original, not wired like it.
+    """
     for old in list(mapping):
         for old_link in old.__dict__.get("_links", ()):
-            ends = []
-            for end in (old_link.source, old_link.target):
-                if end in mapping:
-                    ends.append(mapping[end])
-                elif strict:
-                    raise GraphStructureError(
-                        f"cannot copy {root.global_name!r} with strict=True: its link "
-                        f"{old_link.name!r} connects {end.global_name!r}, which lies outside it"
-                    )
-                else:
-                    ends.append(end)
-            link(ends[0], ends[1], name=old_link.name)
+            link(mapping[old_link.source], mapping[old_link.target], name=old_link.name)
 
 
 def _instantiate(prototype: NamedObject, name: str, frame: FrameType | None, register: bool,
@@ -117,7 +111,7 @@ def _instantiate(prototype: NamedObject, name: str, frame: FrameType | None, reg
     mapping: dict = {}
     new = _build(prototype, name, mapping, frame, register)
     _copy_parameters(mapping, strict, root)
-    _copy_links(mapping, strict, root)
+    _copy_links(mapping)
     return new
 
 
