@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from linear_gaussian_oracle import posterior
 
 from bayesgraph.core import Entity, Graph, StaticVariable, Variable, link
 from bayesgraph.core.lowering import group, lower
 from bayesgraph.core.model import MAPFisherModel, MAPModel, MCMCModel, MGVIModel
-from bayesgraph.exceptions import CyclicGraphError, DataError, GraphStructureError, LinkError
+from bayesgraph.exceptions import CyclicGraphError, DataError, LinkError
+from linear_gaussian_oracle import posterior
 
 
 def _templates():
@@ -304,13 +304,13 @@ def test_links_are_copied_with_copies_and_templates():
         Variable("y", mean=chain.b, variance=1)
         link(chain.a, chain.b)
     with Graph("holder") as holder:
-        copy = chain.copy("copy")
+        copy = chain.copy("dup")
         templated = chain.get_template()("templated")
     for made in (copy, templated):
         assert [(lk.source.global_name, lk.target.global_name) for lk in made.links] == [
             (f"holder/{made.name}/a", f"holder/{made.name}/b")]
     spec, _ = lower(holder)
-    assert spec.variable("holder/copy/y").parents == ("holder/copy/a",)
+    assert spec.variable("holder/dup/y").parents == ("holder/dup/a",)
     # links kept outside the copied object (its wiring) are not copied: the copy is i.i.d.
     with Graph("outside") as outside:
         Variable("src", mean=0, variance=1)

@@ -654,6 +654,15 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
                 role, n_missing = "partial", int(mask.sum())
                 missing[name] = np.flatnonzero(mask).astype(np.int64)
                 values[name] = np.where(mask, 0.0, array)
+        if (var.dtype in ("int", "bool") and role != "observed"
+                and dist_name != "DiracDistribution" and not type(var.distribution).discrete):
+            raise DtypeError(
+                f"{name!r} has dtype {var.dtype!r}, but its {dist_name} is continuous: its "
+                f"{'missing' if role == 'partial' else 'unobserved'} values would not be whole "
+                "numbers in the draws its children see; give data for all of it, use a "
+                "discrete distribution (Poisson, Binomial, NegativeBinomial, Categorical, "
+                "Bernoulli), or dtype='float'"
+            )
         parent_fixed = all(value_fixed[p] for p in parents[name])
         value_fixed[name] = role == "observed" or (
             dist_name == "DiracDistribution" and role == "latent" and parent_fixed)
