@@ -31,6 +31,11 @@ _LAZY = {
     "get_posterior_model": "bayesgraph.core.model",
     "get_generative_model": "bayesgraph.core.model",
     "model": "bayesgraph.core.model",
+    "Trainer": "bayesgraph.core.model",
+    "objectives": "bayesgraph.core.objectives",
+    **{name: "bayesgraph.core.objectives" for name in (
+        "Predictor", "Evaluator", "ProbabilityEstimator", "RankEstimator", "OutlierDetector",
+        "InfluenceEstimator", "InterventionPredictor")},
 }
 
 __all__ = [  # the model factories resolve lazily through __getattr__
@@ -38,7 +43,9 @@ __all__ = [  # the model factories resolve lazily through __getattr__
     "Link", "link",
     "Template", "copy_object", "show", "render_text", "print_child_tree", "DataLinker",
     "get_data_linker", "get_posterior_model", "get_generative_model", "distribution",  # noqa: F405
-    "operator", *_functions,
+    "operator", "Trainer", "Predictor", "Evaluator", "ProbabilityEstimator",  # noqa: F405
+    "RankEstimator", "OutlierDetector", "InfluenceEstimator", "InterventionPredictor",
+    *_functions,
 ]
 
 
@@ -47,5 +54,5 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module = importlib.import_module(_LAZY[name])
-        return module if name == "model" else getattr(module, name)
+        return module if name in ("model", "objectives") else getattr(module, name)
     raise AttributeError(f"module 'bayesgraph.core' has no attribute {name!r}")
