@@ -189,6 +189,9 @@ class ExampleData:
         n = next(iter(mask.values())).shape[0] if mask else self.n_data
         out = np.empty(n)
         for pattern, rows in self._patterns(mask, n):
+            if not any(m.any() for m in pattern.values()):
+                out[rows] = 0.0  # nothing observed: the density of the empty set
+                continue
             program, data, axes = self._problem(values, pattern, rows)
             fn = _evidence_function(program, axes, self.dtype)
             with self._precision():
