@@ -29,6 +29,11 @@ from bayesgraph.core.scope import NamedObject, no_name_injection
 from bayesgraph.exceptions import ApproximationWarning, OptionError
 
 
+#: statics whose posterior is carried as a Gaussian (a trained graph's vector statics are
+#: multivariate Normal, so a trained graph trains again)
+_GAUSSIAN = ("NormalDistribution", "MultivariateNormalDistribution")
+
+
 class Trainer:
     """Train a graph: its static variables' posterior becomes their prior.
 
@@ -104,8 +109,7 @@ class Trainer:
         statics = [v for v in spec.variables
                    if not v.dynamic and v.role != "observed"
                    and v.distribution != "DiracDistribution"]
-        normal = [v for v in statics if v.distribution == "NormalDistribution"
-                  and not v.constraint]
+        normal = [v for v in statics if v.distribution in _GAUSSIAN and not v.constraint]
         with no_name_injection():
             trained = self.graph.copy(self.graph.name)
             self._normal(trained, normal)
