@@ -18,7 +18,7 @@ from bayesgraph import (
     RankEstimator,
 )
 from bayesgraph.core import Entity, Graph, StaticVariable, Variable
-from bayesgraph.exceptions import MissingVariableError, OptionError, DataError
+from bayesgraph.exceptions import DataError, MissingVariableError, OptionError
 
 
 def _gauss_logpdf(x, cov):
@@ -257,7 +257,7 @@ def test_evaluator_bool_outputs():
 # -- bad input -------------------------------------------------------------------------------
 def test_bad_input_names_the_culprit():
     g = _zxy()
-    with Graph("other") as other:
+    with Graph("other"):
         stranger = Variable("stranger")
     with pytest.raises(MissingVariableError, match="stranger"):
         ProbabilityEstimator(g, {stranger: [1.0]})

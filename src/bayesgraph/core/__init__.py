@@ -44,7 +44,7 @@ __all__ = [  # the model factories resolve lazily through __getattr__
     "Template", "copy_object", "show", "render_text", "print_child_tree", "DataLinker",
     "get_data_linker", "get_posterior_model", "get_generative_model", "distribution",  # noqa: F405
     "operator", "Trainer", "Predictor", "Evaluator", "ProbabilityEstimator",  # noqa: F405
-    "RankEstimator", "OutlierDetector", "InfluenceEstimator", "InterventionPredictor",
+    "RankEstimator", "OutlierDetector", "InfluenceEstimator", "InterventionPredictor",  # noqa: F405
     *_functions,
 ]
 

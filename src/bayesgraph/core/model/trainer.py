@@ -28,7 +28,6 @@ from bayesgraph._warn import warn_user
 from bayesgraph.core.scope import NamedObject, no_name_injection
 from bayesgraph.exceptions import ApproximationWarning, OptionError
 
-
 #: statics whose posterior is carried as a Gaussian (a trained graph's vector statics are
 #: multivariate Normal, so a trained graph trains again)
 _GAUSSIAN = ("NormalDistribution", "MultivariateNormalDistribution")
@@ -180,7 +179,8 @@ def _reshape(values: np.ndarray, shape: tuple[int, ...]) -> Any:
 def _linear(block: np.ndarray, source: Any, centre: np.ndarray, shape: tuple[int, ...],
             source_shape: tuple[int, ...]) -> Any:
     """``block @ (source - centre)`` as an expression of the trained graph's variables."""
-    from bayesgraph.core.operator.functions import matmul, reshape, sum as bsum
+    from bayesgraph.core.operator.functions import matmul, reshape
+    from bayesgraph.core.operator.functions import sum as bsum
 
     if source_shape == ():
         return _reshape(block[:, 0], shape) * (source - float(centre[0]))

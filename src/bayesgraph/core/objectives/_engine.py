@@ -44,7 +44,11 @@ from bayesgraph.core.scope import NamedObject
 from bayesgraph.core.variable.variable import VariableBase
 from bayesgraph.exceptions import DataError, MissingVariableError
 
-_NEWTON_STEPS = 30
+_NEWTON_STEPS = 50
+
+
+class _NoData(Exception):
+    """A pattern without any data to vmap over (the caller falls back)."""
 
 
 def data_dict(graph: NamedObject, data: Mapping | None) -> tuple[Any, dict[str, np.ndarray]]:
@@ -198,6 +202,52 @@ class ExampleData:
                 out[rows] = np.asarray(fn(data))
         return out
 
+    def coupled(self) -> list[str]:
+        """Observed variables that inform a latent static variable (a descendant of one):
+        where there are any, the examples share information and cannot be treated one by
+        one for posterior questions."""
+        latent_statics = {v.name for v in self.spec.variables
+                          if not v.dynamic and v.name not in self.values}
+        ancestors: dict[str, set[str]] = {}
+        for var in self.spec.variables:
+            found: set[str] = set()
+            for p in var.parents:
+                p = self.spec.canonical(p)
+                found |= {p} | ancestors.get(p, set())
+            ancestors[var.name] = found
+        observed = [n for n, v in self.values.items()
+                    if not self.spec.variable(n).dynamic or np.isfinite(v).any()]
+        return [n for n in observed if ancestors[n] & latent_statics]
+
+    def posterior_moments(self, names: list[str]) -> tuple[dict, dict]:
+        """Per-example posterior means and variances of ``names`` given each example's data
+        (Laplace in the unconstrained coordinates, variances by the delta method; exact
+        for linear-Gaussian graphs). Valid when :meth:`coupled` is empty."""
+        mask = self.observed_mask()
+        means = {k: np.empty(self.spec.variable(k).full_shape(self.n_data)) for k in names}
+        variances = {k: np.empty_like(v) for k, v in means.items()}
+        dynamic = {k: self.spec.variable(k).dynamic for k in names}
+        for pattern, rows in self._patterns(mask, self.n_data):
+            if not any(m.any() for m in pattern.values()):
+                pattern = {}
+            program, data, axes = self._problem(self.values, pattern, rows)
+            if not any(v == 1 for v in axes["values"].values()):
+                data = dict(data, values={k: jnp.repeat(v[:, None], len(rows), axis=1)
+                                          for k, v in data["values"].items()})
+                axes = dict(axes, values={k: 1 for k in data["values"]})
+                if not data["values"]:
+                    raise _NoData
+            fn = _moments_function(program, axes, tuple(names), self.dtype)
+            with self._precision():
+                m, v = fn(data)
+            for k in names:
+                mk, vk = np.asarray(m[k]), np.asarray(v[k])
+                if dynamic[k]:
+                    means[k][rows], variances[k][rows] = mk[:, 0], vk[:, 0]
+                else:
+                    means[k], variances[k] = mk[0], vk[0]
+        return means, variances
+
     def completions(self, mask: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
         """The data with the entries ``mask`` does not mark drawn from their (Laplace;
         exact for linear-Gaussian graphs) conditional distribution given the marked ones,
@@ -207,6 +257,8 @@ class ExampleData:
             for name in self.dynamic}
         key = jax.random.PRNGKey(seed)
         for p, (pattern, rows) in enumerate(self._patterns(mask, self.n_data)):
+            if all(pattern.get(name, np.zeros(1, bool)).all() for name in self.dynamic):
+                continue  # nothing missing: the example is its own completion
             program, data, axes = self._problem(self.values, pattern, rows)
             fn = _completion_function(program, axes, tuple(self.dynamic), self.dtype)
             with self._precision():
@@ -287,28 +339,43 @@ def _flat_problem(program: Any, data: Any) -> tuple[Any, Any]:
 
 
 def _newton(f: Any, z: Any) -> tuple[Any, Any]:
-    """Damped Newton ascent on ``f`` from ``z`` (a fixed number of steps, each the best of
-    eight step lengths): the mode and the Hessian there."""
+    """Damped Newton ascent on ``f`` from ``z``: the mode and the Hessian there.
+
+    Each step is the best of eight lengths along the Newton direction (where the Hessian is
+    not negative definite, along the direction of a shifted one, by a Gershgorin bound); it
+    stops when a step gains nothing. A quadratic ``f`` (a linear-Gaussian graph) is solved
+    by the first step.
+    """
     if z.shape[0] == 0:
         return z, jnp.zeros((0, 0), z.dtype)
-    grad = jax.grad(f)
-    hess = jax.hessian(f)
+    grad, hess = jax.grad(f), jax.hessian(f)
     lengths = 0.5 ** jnp.arange(8.0)
+    eye = jnp.eye(z.shape[0], dtype=z.dtype)
 
-    def step(_, z):
-        g, h = grad(z), hess(z)
-        k = z.shape[0]
-        # a negative-definite model of -f; where H is not, fall back towards a gradient step
-        shift = jnp.maximum(0.0, jnp.max(jnp.linalg.eigvalsh(h))) * 1.01 + 1e-12
-        direction = jnp.linalg.solve(shift * jnp.eye(k) - h, g)
+    def step(state):
+        i, z, value, g, h, _ = state
+        chol = jnp.linalg.cholesky(-h)
+        definite = jnp.all(jnp.isfinite(chol))
+        shift = jnp.max(jnp.sum(jnp.abs(h), axis=1)) * 1.01 + 1e-12
+        direction = jnp.where(definite, jax.scipy.linalg.cho_solve((chol, True), g),
+                              jnp.linalg.solve(shift * eye - h, g))
         candidates = z[None] + lengths[:, None] * direction[None]
         values = jax.vmap(f)(candidates)
         values = jnp.where(jnp.isfinite(values), values, -jnp.inf)
         best = jnp.argmax(values)
-        return jnp.where(values[best] >= f(z), candidates[best], z)
+        better = values[best] > value
+        gain = jnp.where(better, values[best] - value, 0.0)
+        z = jnp.where(better, candidates[best], z)
+        value = jnp.where(better, values[best], value)
+        done = gain <= 1e-13 * (1.0 + jnp.abs(value))
+        return i + 1, z, value, grad(z), hess(z), done
 
-    z = jax.lax.fori_loop(0, _NEWTON_STEPS, step, z)
-    return z, hess(z)
+    def running(state):
+        return (state[0] < _NEWTON_STEPS) & ~state[-1]
+
+    start = (0, z, f(z), grad(z), hess(z), False)
+    _, z, _, _, h, _ = jax.lax.while_loop(running, step, start)
+    return z, h
 
 
 def _evidence_function(program: Any, axes: Any, dtype: str) -> Any:
@@ -350,6 +417,32 @@ def _completion_function(program: Any, axes: Any, names: tuple[str, ...], dtype:
         return jax.jit(jax.vmap(one, in_axes=(axes, 0)))
 
     return cached_functions(("objectives-completion", program.grouped.fingerprint, dtype,
+                             _hashable(axes), names), build)
+
+
+def _moments_function(program: Any, axes: Any, names: tuple[str, ...], dtype: str) -> Any:
+    def build():
+        def one(data):
+            z0, unravel = _flat_problem(program, data)
+
+            def f(z):
+                return program.log_density(unravel(z), data, jacobian=True, skip_fixed=False)
+
+            def values(z):
+                env = program.values_at(program.constrain(unravel(z), data), data)
+                return {k: program.variable_value(env, k) for k in names}
+
+            z, h = _newton(f, z0)
+            means = values(z)
+            if z.shape[0] == 0:
+                return means, {k: jnp.zeros_like(v) for k, v in means.items()}
+            cov = jnp.linalg.inv(-h)
+            jac = jax.jacfwd(values)(z)
+            variances = {k: jnp.einsum("...i,ij,...j->...", j, cov, j) for k, j in jac.items()}
+            return means, variances
+        return jax.jit(jax.vmap(one, in_axes=(axes,)))
+
+    return cached_functions(("objectives-moments", program.grouped.fingerprint, dtype,
                              _hashable(axes), names), build)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from bayesgraph.core.objectives._engine import data_dict
 from bayesgraph.core.objectives.base import ObjectiveBase, element_names
-from bayesgraph.core.objectives.predictor import fit_model
+from bayesgraph.core.objectives.predictor import Predictor
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import DataError, OptionError
 
@@ -130,9 +130,9 @@ class Evaluator(ObjectiveBase):
                 raise DataError(f"Evaluator: the output {name_!r} has no data to score "
                                 "against; give its values in data")
         self.metric, self.reduction = metric, reduction
-        model = fit_model(graph, {n: values[n] for n in self.inputs}, method, model_args,
-                          solver_args, "Evaluator")
-        means = model.get_means(list(self.outputs), n_samples=n_samples)
+        predictor = Predictor(graph, {n: values[n] for n in self.inputs}, method, compiler,
+                              model_args, solver_args, "mean", n_samples)
+        means = predictor(list(self.outputs))
         self._scores = {n: np.atleast_1d(_metric(metric, values[n], np.asarray(m, float)))
                         for n, m in zip(self.outputs, means)}
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesgraph.core.objectives._engine import ExampleData, _NoData
 from bayesgraph.core.objectives.base import ObjectiveBase
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import DiscreteLatentError, OptionError
@@ -47,6 +48,17 @@ def fit_model(graph: NamedObject, data: Mapping | None, method: str, model_args:
     return model.solve()
 
 
+def _discrete_latents(examples: ExampleData) -> bool:
+    from bayesgraph.core.compiler.distributions import facts
+
+    for var in examples.spec.variables:
+        if var.name in examples.values and np.isfinite(examples.values[var.name]).all():
+            continue
+        if var.distribution != "DiracDistribution" and facts(var.distribution).discrete:
+            return True
+    return False
+
+
 class Predictor(ObjectiveBase):
     """Predict variables given data: posterior means (or standard deviations, variances).
 
@@ -63,6 +75,14 @@ class Predictor(ObjectiveBase):
         Accepted for compatibility (bayesgraph compiles to JAX).
     model_args, solver_args : dict, optional
         Keyword arguments of the model class (e.g. ``{'seed': 0}``).
+
+    Notes
+    -----
+    With ``method='MAPFisher'`` and data that inform no unobserved static variable (e.g.
+    inputs given to a trained graph), the posterior factorises over examples; then each
+    example's Laplace approximation is computed on its own, vmapped over the examples (the
+    same mode and Hessian blocks as the joint MAPFisher fit, without its one Hessian over
+    every example's latents). Otherwise one posterior model is fitted to all the data.
     measure : {'mean', 'std', 'variance'}
         What is predicted.
     n_samples : int
@@ -95,11 +115,29 @@ class Predictor(ObjectiveBase):
             raise OptionError(f"Predictor: unknown measure {measure!r}; valid: "
                               + ", ".join(map(repr, MEASURES)))
         self.measure, self.n_samples, self.method = measure, n_samples, method
-        self.model = fit_model(graph, data, method, model_args, solver_args, "Predictor")
-        self._spec = self.model.spec
+        self._examples = None
+        self.model = None
+        if method == "MAPFisher" and not model_args and not solver_args:
+            examples = ExampleData(graph, data)
+            if not examples.coupled() and not _discrete_latents(examples):
+                self._examples = examples  # each example's posterior on its own
+                self._spec = examples.spec
+        if self._examples is None:
+            self.model = fit_model(graph, data, method, model_args, solver_args, "Predictor")
+            self._spec = self.model.spec
 
     def _compute(self, elements: dict[Any, tuple[str, ...]]) -> dict[Any, Any]:
         names = sorted({n for ns in elements.values() for n in ns})
+        if self._examples is not None:
+            try:
+                means, variances = self._examples.posterior_moments(names)
+            except _NoData:
+                means = None
+            if means is not None:
+                chosen = {"mean": means, "variance": variances,
+                          "std": {k: np.sqrt(v) for k, v in variances.items()}}[self.measure]
+                return {key: chosen[ns[0]] for key, ns in elements.items()}
+            self.model = fit_model(self.graph, None, self.method, None, None, "Predictor")
         if self.measure == "mean":
             values = self.model.get_means(names, n_samples=self.n_samples)
         else:
