@@ -105,7 +105,7 @@ def _restricted(graph: dict[str, set[str]], prefix: str) -> dict[str, set[str]]:
     return {m: graph[m] & inside for m in inside}
 
 
-@pytest.mark.parametrize("package", ["bayesgraph.core.model"])
+@pytest.mark.parametrize("package", ["bayesgraph.core.model", "bayesgraph.core", "bayesgraph"])
 def test_no_import_cycle(package):
     graph = _restricted(import_graph(SRC / "bayesgraph"), package)
     assert graph, f"no modules found for {package}"
@@ -129,3 +129,36 @@ def test_finds_lazy_and_relative_cycles(tmp_path):
     cycle = find_cycle(import_graph(pkg, root=tmp_path))
     assert cycle is not None and cycle[0] == cycle[-1]
     assert set(cycle) == {"pkg.a", "pkg.sub.b", "pkg.c"}
+
+
+# The modelling language, bottom to top (issue 13 item 7): a module may import only modules of
+# its own layer or of layers below it.
+LANGUAGE_LAYERS = [
+    ["bayesgraph.exceptions", "bayesgraph._warn"],
+    ["bayesgraph.core.operator.operators", "bayesgraph.core.operator.functions"],
+    ["bayesgraph.core.distribution"],  # the package and every distribution module
+    ["bayesgraph.core.variable.parameter", "bayesgraph.core.variable.constraint",
+     "bayesgraph.core.scope"],
+    ["bayesgraph.core.linking"],
+    ["bayesgraph.core.template"],
+    ["bayesgraph.core.variable.variable"],
+    ["bayesgraph.core.entity.entity"],
+    ["bayesgraph.core.graph.graph"],
+]
+
+
+def _layer_of(module: str) -> int | None:
+    for i, layer in enumerate(LANGUAGE_LAYERS):
+        if any(module == m or module.startswith(m + ".") for m in layer):
+            return i
+    return None
+
+
+def test_the_language_is_layered_one_way():
+    graph = import_graph(SRC / "bayesgraph")
+    placed = [m for m in graph if _layer_of(m) is not None]
+    assert "bayesgraph.core.distribution.normal_distribution" in placed
+    upward = [(m, t) for m in placed for t in graph[m]
+              if _layer_of(t) is not None and _layer_of(t) > _layer_of(m)]
+    assert not upward, "imports that go up a layer: " + ", ".join(f"{m} -> {t}"
+                                                                 for m, t in upward)
