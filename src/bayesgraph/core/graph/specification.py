@@ -324,6 +324,8 @@ class _Encoder:
                 "kwargs": {key: self.value(v, _ptr(_ptr(pointer, "kwargs"), key), depth + 1,
                                            reader) for key, v in node.kwargs.items()},
             }
+        if isinstance(node, (bool, int, float, np.generic)):
+            node = np.asarray(node)  # a bare number among operands: a 0-d constant
         if isinstance(node, np.ndarray):
             if node.dtype == np.float64 and node.ndim == 0 and math.isfinite(node.item()):
                 return node.item()  # the short form of a float64 scalar
@@ -351,6 +353,11 @@ class _Encoder:
         self.count(pointer)
         if depth > self.limits.max_depth:
             raise self.fail(pointer, f"{reader}: a keyword argument nested too deeply")
+        if isinstance(value, np.generic) and value.dtype.name in _DTYPES:
+            item = value.item()  # numpy scalars keep their type (np.float64 is a float)
+            if isinstance(item, float) and not math.isfinite(item):
+                item = "nan" if item != item else "inf" if item > 0 else "-inf"
+            return {"type": "scalar", "dtype": value.dtype.name, "value": item}
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, str):
@@ -382,11 +389,6 @@ class _Encoder:
             return {"type": "operand", "position": value.position}
         if isinstance(value, np.ndarray):
             return self.array(value, pointer, reader)
-        if isinstance(value, np.generic) and value.dtype.name in _DTYPES:
-            item = value.item()
-            if isinstance(item, float) and not math.isfinite(item):
-                item = "nan" if item != item else "inf" if item > 0 else "-inf"
-            return {"type": "scalar", "dtype": value.dtype.name, "value": item}
         raise self.fail(pointer, f"{reader} has the keyword argument {value!r} "
                                  f"({type(value).__name__}), which graph files cannot hold")
 
@@ -944,8 +946,9 @@ class _Decoder:
             spec = self.obj(value, pointer, ("type", "path"))
             target = self.resolve(spec["path"], _ptr(pointer, "path"))
             if not isinstance(target, VariableBase):
-                raise _fail(_ptr(pointer, "path"), f"{target.global_name!r} is a "
-                                                   f"{type(target).__name__}, not a variable")
+                raise _fail(_ptr(pointer, "path"), f"the path names the "
+                                                   f"{type(target).__name__} "
+                                                   f"{target.global_name!r}, not a variable")
             return target
         if kind == "constant":
             return self.array(value, pointer)
@@ -1170,8 +1173,9 @@ def from_specification(specification: Any, *, graph_class: type,
     parent = current_scope() if attach else None
     root = decoder.document(document)
     if expect is not None and not isinstance(root, expect):
-        raise _fail("/root/kind", f"the file holds a {type(root).__name__}, not a "
-                                  f"{expect.__name__}")
+        kind = type(root).__name__
+        raise _fail("/root/kind", f"the file holds {'an' if kind[0] in 'AEIOU' else 'a'} "
+                                  f"{kind}, not a {expect.__name__}")
     if parent is not None:
         parent._add_child(root)
     return root
