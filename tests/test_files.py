@@ -924,3 +924,17 @@ def test_fuzz_mutated_files_give_only_the_documented_error():
             text = text[:position] + rng.choice('{}[]":,0 -.eE\\xn') + text[position + 1:]
         outcomes[_check_load(text)] += 1
     assert outcomes["refused"] > 100 and outcomes["loaded"] > 20, outcomes
+
+
+@pytest.mark.parametrize("text", ['', '[]', '[[{}]]', '["[[[", [1]]', '["a\\\\", [[2]]]',
+                                  '["a\\"[[[", [1]]', '{"a": {"b": ["}}}"]}}',
+                                  '["\\\\\\"[", {"k\\\\": [[]]}]', '"\\\\\\\\"'])
+def test_json_depth_scan_skips_strings_and_escapes(text):
+    def depth(value):
+        if isinstance(value, dict):
+            return 1 + max(map(depth, value.values()), default=0)
+        if isinstance(value, list):
+            return 1 + max(map(depth, value), default=0)
+        return 0
+
+    assert specification._json_depth(text) == (depth(json.loads(text)) if text else 0)

@@ -38,7 +38,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -126,7 +125,12 @@ _DEFAULT_LIMITS = Limits()
 
 def _ptr(base: str, key: Any) -> str:
     """The JSON pointer of ``key`` below ``base`` (RFC 6901 escapes)."""
-    return f"{base}/{str(key).replace('~', '~0').replace('/', '~1')}"
+    if type(key) is int:
+        return f"{base}/{key}"
+    key = str(key)
+    if "~" in key or "/" in key:
+        key = key.replace("~", "~0").replace("/", "~1")
+    return f"{base}/{key}"
 
 
 def _where(pointer: str | None) -> str:
@@ -193,24 +197,39 @@ def check_limits(document: Any, limits: Limits = _DEFAULT_LIMITS, *,
     bayesgraph.exceptions.SpecificationError: at /a/0/0 (JSON pointer) in the graph file: ...
     """
     intro = "the graph would make a file that bayesgraph cannot read back: " if writing else ""
-    stack: list[tuple[Any, int, str, bool]] = [(document, 1, "", False)]
+
+    def pointer_of(place: tuple | None) -> str:  # built only for the message
+        keys = []
+        while place is not None:
+            place, key = place
+            keys.append(key)
+        pointer = ""
+        for key in reversed(keys):
+            pointer = _ptr(pointer, key)
+        return pointer
+
+    # entries: (value, depth, place); place is (parent place, key), a linked list of keys
+    stack: list[tuple[Any, int, tuple | None]] = [(document, 1, None)]
     nodes = 0
+    max_nodes, max_depth = limits.max_nodes, limits.max_depth
     while stack:
-        value, depth, pointer, leaf_list = stack.pop()
+        value, depth, place = stack.pop()
         nodes += 1
-        if nodes > limits.max_nodes:
-            raise _fail(pointer, f"{intro}more than {limits.max_nodes} JSON objects and arrays "
-                                 "(Limits.max_nodes)")
-        if depth > limits.max_depth:
-            raise _fail(pointer, f"{intro}nested deeper than {limits.max_depth} levels "
-                                 "(Limits.max_depth)")
-        if leaf_list or not isinstance(value, (dict, list)):
+        if nodes > max_nodes:
+            raise _fail(pointer_of(place), f"{intro}more than {max_nodes} JSON objects and "
+                                           "arrays (Limits.max_nodes)")
+        if depth > max_depth:
+            raise _fail(pointer_of(place), f"{intro}nested deeper than {max_depth} levels "
+                                           "(Limits.max_depth)")
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list) and (place is None or place[1] != "data"):
+            items = enumerate(value)  # the data of constants are not walked
+        else:
             continue
-        items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, item in items:
             if isinstance(item, (dict, list)):
-                stack.append((item, depth + 1, _ptr(pointer, key),
-                              key == "data" and isinstance(item, list)))
+                stack.append((item, depth + 1, (place, key)))
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -494,8 +513,6 @@ def write_file(path: str | os.PathLike, text: str) -> None:
 
 # -- parsing -----------------------------------------------------------------------------------
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-
 
 class _HookError(Exception):
     def __init__(self, message: str, literal: str) -> None:
@@ -540,11 +557,19 @@ def _parse_int(literal: str) -> int:
 
 
 def _json_depth(text: str) -> int:
-    """The nesting depth of ``[`` and ``{`` outside strings (vectorised, no recursion)."""
-    stripped = _STRING.sub("", text).encode("utf-8", errors="replace")
-    codes = np.frombuffer(stripped, dtype=np.uint8)
-    steps = ((codes == 91) | (codes == 123)).astype(np.int64) - (
-        (codes == 93) | (codes == 125)).astype(np.int64)
+    """The nesting depth of ``[`` and ``{`` outside strings, in linear time and without
+    recursion. Escaped backslashes are blanked first (``str.replace`` pairs them left to right,
+    as JSON does), so a quote is escaped exactly when a backslash precedes it; a bracket lies
+    inside a string when an odd number of unescaped quotes precedes it."""
+    codes = np.frombuffer(text.replace("\\\\", "__").encode("utf-8", errors="replace"),
+                          dtype=np.uint8)
+    quotes = np.flatnonzero(codes == 34)
+    if quotes.size:
+        quotes = quotes[(quotes == 0) | (codes[np.maximum(quotes - 1, 0)] != 92)]
+    opening = (codes == 91) | (codes == 123)
+    brackets = np.flatnonzero(opening | (codes == 93) | (codes == 125))
+    outside = np.searchsorted(quotes, brackets) % 2 == 0
+    steps = np.where(opening[brackets], 1, -1)[outside]
     return int(np.cumsum(steps).max(initial=0))
 
 
