@@ -938,3 +938,53 @@ def test_json_depth_scan_skips_strings_and_escapes(text):
         return 0
 
     assert specification._json_depth(text) == (depth(json.loads(text)) if text else 0)
+
+
+def test_reference_serialization_example(tmp_path, monkeypatch):
+    """The reference's snippet, with halerium replaced by bayesgraph."""
+    import bayesgraph.core as hal
+
+    monkeypatch.chdir(tmp_path)
+    graph = family_graph()
+    (tmp_path / "out").mkdir()
+    graph.dump_file('./out/graph.json')
+    loaded = hal.Graph.from_specification(file="./out/graph.json")
+    assert loaded.dump_string() == graph.dump_string()
+    with pytest.raises(SpecificationError, match="is a path, not a graph document"):
+        hal.Graph.from_specification("./out/graph.json")
+    with pytest.raises(SpecificationError, match="file="):
+        hal.Graph.from_specification(tmp_path / "out" / "graph.json")
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        graph.dump_file('./missing/graph.json')
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["graph.json"]
+
+
+def _pointers(value, pointer=""):
+    """Every place in a JSON document, as (pointer, container, key)."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
+        value, list) else ()
+    for key, item in items:
+        yield f"{pointer}/{key}", value, key
+        yield from _pointers(item, f"{pointer}/{key}")
+
+
+def test_a_wrong_type_at_every_place_gives_the_documented_error():
+    """Each value of the base document replaced in turn by values of every other JSON type:
+    the document loads (the value was a valid alternative) or is refused with a
+    SpecificationError that has a pointer."""
+    base = base_document()
+    places = [pointer for pointer, _, _ in _pointers(base)]
+    refused = 0
+    for pointer in places:
+        for wrong in (None, True, 12345, -0.5, "zz", [], {}, [1.0], {"type": "variable"}):
+            doc = copy.deepcopy(base)
+            parent, key = pointer.rsplit("/", 1)
+            container = _at(doc, parent) if parent else doc
+            container[int(key) if isinstance(container, list) else key] = wrong
+            try:
+                Graph.from_specification(doc)
+            except SpecificationError as err:
+                refused += 1
+                assert err.pointer is not None and err.pointer.startswith("/") or (
+                    err.pointer == ""), (pointer, wrong, err)
+    assert len(places) > 50 and refused > 6 * len(places)

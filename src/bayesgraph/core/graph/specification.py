@@ -500,6 +500,9 @@ def write_file(path: str | os.PathLike, text: str) -> None:
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write the graph file {path!r}: the folder {folder!r} "
+                                "does not exist; create it first (os.makedirs)")
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".bayesgraph-", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -1192,6 +1195,12 @@ def from_specification(specification: Any, *, graph_class: type,
     ['inputs', 'outputs']
     """
     limits = limits or _DEFAULT_LIMITS
+    if isinstance(specification, os.PathLike) or (
+            isinstance(specification, str) and len(specification) < 4096
+            and not specification.lstrip().startswith(("{", "[")) and os.path.isfile(
+                specification)):
+        raise SpecificationError(f"{os.fspath(specification)!r} is a path, not a graph "
+                                 "document: read a file with Graph.from_specification(file=...)")
     document = parse(specification, limits) if isinstance(
         specification, (str, bytes, bytearray)) else specification
     decoder = _Decoder(graph_class, link if link is not None else _link_function(), limits)
