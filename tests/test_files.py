@@ -988,3 +988,28 @@ def test_a_wrong_type_at_every_place_gives_the_documented_error():
                 assert err.pointer is not None and err.pointer.startswith("/") or (
                     err.pointer == ""), (pointer, wrong, err)
     assert len(places) > 50 and refused > 6 * len(places)
+
+
+def test_graphs_beyond_the_depth_limit_are_refused_when_written():
+    with bayesgraph.no_name_injection():
+        with Graph("tall") as tall:
+            scope = tall
+            for i in range(300):  # 300 nested entities: deeper than Python's recursion allows
+                with scope:
+                    scope = Entity(f"e{i}")
+        with Graph("long") as long_:
+            term = Variable("x")
+            for _ in range(300):
+                term = term + 1.0
+            Variable("y", mean=term)
+    with pytest.raises(SpecificationError, match="scopes deep"):
+        tall.dump_string()
+    with pytest.raises(SpecificationError, match="operators deep"):
+        long_.dump_string()
+    with bayesgraph.no_name_injection():
+        with Graph("fits") as fits:
+            term = Variable("x")
+            for _ in range(150):
+                term = term + 1.0
+            Variable("y", mean=term)
+    round_trip(fits)

@@ -271,33 +271,39 @@ class _Encoder:
             raise self.fail(pointer, f"{obj.global_name!r}: {problem}")
         return obj.name
 
-    def node(self, obj: NamedObject, pointer: str) -> dict[str, Any]:
+    def node(self, obj: NamedObject, pointer: str, depth: int = 0) -> dict[str, Any]:
         self.count(pointer)
+        if 2 * depth + 2 > self.limits.max_depth:  # a node and its children list: two levels
+            raise self.fail(pointer, f"{obj.global_name!r} is nested more than "
+                                     f"{self.limits.max_depth // 2} scopes deep "
+                                     "(Limits.max_depth)")
         if isinstance(obj, VariableBase):
-            return self.variable(obj, pointer)
+            return self.variable(obj, pointer, depth)
         if isinstance(obj, self.graph_class):
             children = obj._children
             inputs, outputs = children["inputs"], children["outputs"]
             return {
                 "kind": "graph",
                 "name": self.name(obj, pointer),
-                "inputs": self.children(inputs, _ptr(pointer, "inputs")),
-                "outputs": self.children(outputs, _ptr(pointer, "outputs")),
-                "children": [self.node(c, _ptr(_ptr(pointer, "children"), i)) for i, c in
+                "inputs": self.children(inputs, _ptr(pointer, "inputs"), depth),
+                "outputs": self.children(outputs, _ptr(pointer, "outputs"), depth),
+                "children": [self.node(c, _ptr(_ptr(pointer, "children"), i), depth + 1)
+                             for i, c in
                              enumerate(c for c in children.values()
                                        if c is not inputs and c is not outputs)],
                 "links": encode_links(obj, self, _ptr(pointer, "links")),
             }
         if isinstance(obj, Entity):
             return {"kind": "entity", "name": self.name(obj, pointer),
-                    "children": self.children(obj, _ptr(pointer, "children"))}
+                    "children": self.children(obj, _ptr(pointer, "children"), depth)}
         raise self.fail(pointer, f"{obj.global_name!r} is a {type(obj).__name__}, which graph "
                                  "files cannot hold (graphs, entities and variables only)")
 
-    def children(self, scope: Scopetor, pointer: str) -> list[dict[str, Any]]:
-        return [self.node(c, _ptr(pointer, i)) for i, c in enumerate(scope._children.values())]
+    def children(self, scope: Scopetor, pointer: str, depth: int) -> list[dict[str, Any]]:
+        return [self.node(c, _ptr(pointer, i), depth + 1)
+                for i, c in enumerate(scope._children.values())]
 
-    def variable(self, var: VariableBase, pointer: str) -> dict[str, Any]:
+    def variable(self, var: VariableBase, pointer: str, depth: int) -> dict[str, Any]:
         dist = var.distribution
         dist_name = type(dist).__name__
         if DISTRIBUTIONS.get(dist_name) is not type(dist):
@@ -322,14 +328,15 @@ class _Encoder:
             "constraint": None if constraint is None else {
                 "lower": constraint.lower, "upper": constraint.upper,
                 "ordered": constraint.ordered},
-            "children": self.children(var, _ptr(pointer, "children")),
+            "children": self.children(var, _ptr(pointer, "children"), depth),
         }
 
     def expr(self, node: Any, pointer: str, depth: int, reader: str) -> Any:
         self.count(pointer)
-        if depth > self.limits.max_depth:
-            raise self.fail(pointer, f"{reader} is an expression nested deeper than "
-                                     f"{self.limits.max_depth} levels (Limits.max_depth)")
+        if 2 * depth > self.limits.max_depth:  # an operator and its args list: two levels
+            raise self.fail(pointer, f"{reader} is an expression more than "
+                                     f"{self.limits.max_depth // 2} operators deep "
+                                     "(Limits.max_depth)")
         if isinstance(node, VariableBase):
             return {"type": "variable", "path": self.path(node, pointer, reader)}
         if isinstance(node, Operator):
