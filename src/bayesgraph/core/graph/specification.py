@@ -1137,6 +1137,8 @@ def decode_links(decoder: _Decoder, pending: list[tuple[Scopetor, Any, str]]) ->
     >>> from bayesgraph.core import Graph
     >>> decode_links(_Decoder(Graph, None, Limits()), [])
     """
+    if pending and decoder.link is None:
+        decoder.link = _link_function()
     for graph, links, pointer in pending:
         if decoder.link is None:
             raise _fail(pointer, "the file has links, but this bayesgraph has no link() "
@@ -1157,7 +1159,12 @@ def decode_links(decoder: _Decoder, pending: list[tuple[Scopetor, Any, str]]) ->
 
 
 def _link_function() -> Callable[..., Any] | None:
-    """bayesgraph's ``link``, where this bayesgraph has links (``None`` otherwise)."""
+    """bayesgraph's ``link``, where this bayesgraph has links (``None`` otherwise).
+
+    Looked up when a file with links is read, not at import. If ``link.py`` ever imports
+    ``graph.py`` (which imports this module), this lookup closes an import cycle: then pass
+    ``link`` in instead, from the ``bayesgraph.core.graph`` package (which imports both).
+    """
     try:
         from bayesgraph.core.graph.link import link
     except ImportError:
@@ -1210,7 +1217,7 @@ def from_specification(specification: Any, *, graph_class: type,
                                  "document: read a file with Graph.from_specification(file=...)")
     document = parse(specification, limits) if isinstance(
         specification, (str, bytes, bytearray)) else specification
-    decoder = _Decoder(graph_class, link if link is not None else _link_function(), limits)
+    decoder = _Decoder(graph_class, link, limits)
     parent = current_scope() if attach else None
     root = decoder.document(document)
     if expect is not None and not isinstance(root, expect):
