@@ -502,7 +502,8 @@ def write_file(path: str | os.PathLike, text: str) -> None:
     >>> import os, tempfile
     >>> target = os.path.join(tempfile.mkdtemp(), "g.json")
     >>> write_file(target, "{}")
-    >>> open(target).read()
+    >>> with open(target) as handle:
+    ...     handle.read()
     '{}'
     """
     path = os.fspath(path)
