@@ -1013,3 +1013,17 @@ def test_graphs_beyond_the_depth_limit_are_refused_when_written():
                 term = term + 1.0
             Variable("y", mean=term)
     round_trip(fits)
+
+
+def test_a_distribution_outside_the_registry_is_not_written():
+    from bayesgraph.core.distribution import NormalDistribution
+
+    class HomeMade(NormalDistribution):
+        pass
+
+    with bayesgraph.no_name_injection():
+        with Graph("custom") as g:
+            Variable("v", distribution=HomeMade)
+    with pytest.raises(SpecificationError, match="not one of bayesgraph's distributions") as info:
+        g.dump_string()
+    assert info.value.pointer == "/root/children/0"
