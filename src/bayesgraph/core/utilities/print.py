@@ -81,11 +81,39 @@ def _relative(global_name: str, root: str) -> str:
     return global_name[len(root) + 1:] if global_name.startswith(root + "/") else global_name
 
 
-def render_text(obj: NamedObject) -> str:
+def variable_line(var, root: str) -> str:
+    """One line describing ``var``: kind, shape, distribution with parameters, parents.
+
+    Names are written relative to the root scope named ``root``.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, Variable
+    >>> with Graph("g") as g:
+    ...     z = Variable("z", mean=0, variance=1)
+    ...     x = Variable("x", mean=2 * z, variance=0.5)
+    >>> variable_line(g.x, "g")
+    'x: Variable () ~ Normal(mean=(2 * z), variance=0.5)  <- z'
+    """
+    dist = type(var.distribution).__name__.replace("Distribution", "") or "No"
+    params = ", ".join(f"{k}={_value_text(v, root)}"
+                       for k, v in var.distribution.get_parameters().items())
+    text = f"{var.name}: {type(var).__name__} {var.shape} ~ {dist}({params})"
+    if var.dtype != var.distribution.dtypes[0]:
+        text += f" [{var.dtype}]"
+    parents = var.get_parents()
+    if parents:
+        text += "  <- " + ", ".join(_relative(p.global_name, root) for p in parents)
+    return text
+
+
+def render_text(obj: NamedObject, data=None) -> str:
     """Render the structure of ``obj``: its entities, variables, distributions and parents.
 
     Each variable line shows its kind (dynamic ``Variable`` or ``StaticVariable``), shape,
-    distribution with parameters, and the variables it depends on (``<-``).
+    distribution with parameters, and the variables it depends on (``<-``). With ``data``
+    (as given to a model), the variables they observe end in ``[observed]`` (or
+    ``[partly observed]`` where some values are NaN).
 
     Examples
     --------
@@ -105,19 +133,16 @@ def render_text(obj: NamedObject) -> str:
 
     root = obj.get_root().global_name
     lines = [f"{type(obj).__name__} {obj.name}"]
+    status = {}
+    if data is not None:
+        from bayesgraph.core.utilities.picture import observed_status
+
+        status = observed_status(obj, data)
+    marks = {"observed": "  [observed]", "partial": "  [partly observed]"}
 
     def label(node: NamedObject) -> str:
         if isinstance(node, VariableBase):
-            dist = type(node.distribution).__name__.replace("Distribution", "") or "No"
-            params = ", ".join(f"{k}={_value_text(v, root)}"
-                               for k, v in node.distribution.get_parameters().items())
-            text = f"{node.name}: {type(node).__name__} {node.shape} ~ {dist}({params})"
-            if node.dtype != node.distribution.dtypes[0]:
-                text += f" [{node.dtype}]"
-            parents = node.get_parents()
-            if parents:
-                text += "  <- " + ", ".join(_relative(p.global_name, root) for p in parents)
-            return text
+            return variable_line(node, root) + marks.get(status.get(id(node)), "")
         return f"{node.name} ({type(node).__name__})"
 
     def walk(node: NamedObject, prefix: str) -> None:
@@ -136,8 +161,32 @@ def render_text(obj: NamedObject) -> str:
     return "\n".join(lines)
 
 
-def show(obj: NamedObject) -> None:
-    """Display the structure of a graph, entity or variable as text (see :func:`render_text`).
+def show(obj: NamedObject, data=None, *, path=None, plate_min: int | None = 5,
+         max_members: int = 40) -> None:
+    """Draw a graph, entity or variable: a picture in Jupyter or in a file, text otherwise.
+
+    * ``path="family.svg"`` writes an SVG picture, ``path="family.html"`` an interactive page
+      (zoom, plates that list their members); both work offline.
+    * In a Jupyter notebook (without ``path``) the interactive picture is displayed.
+    * Anywhere else (a script, a terminal) the structure is printed as text
+      (:func:`render_text`), since a terminal cannot show a picture.
+
+    See :func:`bayesgraph.core.utilities.picture.picture` for what the picture shows.
+
+    Parameters
+    ----------
+    obj : Graph, Entity or Variable
+        What to draw.
+    data : mapping or DataLinker, optional
+        Data as given to a model: the variables they observe are shaded (the text marks
+        them ``[observed]``).
+    path : str or path-like, optional
+        Write the picture there (``.svg``, ``.html`` or ``.htm``) instead of displaying it.
+    plate_min : int or None
+        Siblings of one structure are drawn once, as a plate with their count, when there are
+        at least this many (default 5); ``None`` draws every entity.
+    max_members : int
+        How many members of each plate the interactive view draws one by one.
 
     Examples
     --------
@@ -149,5 +198,18 @@ def show(obj: NamedObject) -> None:
     Graph g
     ├─z: Variable () ~ Normal(mean=0, variance=1)
     └─x: Variable () ~ Normal(mean=z, variance=0.1)  <- z
+    >>> show(g, data={g.x: [1.0]})
+    Graph g
+    ├─z: Variable () ~ Normal(mean=0, variance=1)
+    └─x: Variable () ~ Normal(mean=z, variance=0.1)  <- z  [observed]
     """
-    print(render_text(obj))
+    from bayesgraph.core.utilities import picture as _picture
+
+    if path is not None or _picture.in_notebook():
+        pic = _picture.picture(obj, data, plate_min=plate_min, max_members=max_members)
+        if path is not None:
+            pic.save(path)
+        else:
+            _picture.display(pic)
+        return
+    print(render_text(obj, data))
