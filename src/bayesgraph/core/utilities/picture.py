@@ -77,9 +77,9 @@ _DYN, _STAT = "#1f4e79", "#8a4b08"
 _OBS = "#b9cbe0"
 _DEP, _LINK = "#44505c", "#c0392b"
 _BOX_FILL = {"graph": "#f3f7fc", "entity": "#fbfbf8", "inputs": "#f2f9f2",
-             "outputs": "#fdf5ec", "plate": "#f7f3fb"}
+             "outputs": "#fdf5ec", "plate": "#f7f3fb", "members": "#ffffff"}
 _BOX_STROKE = {"graph": "#6d8fb3", "entity": "#9a9a8a", "inputs": "#6aa36a",
-               "outputs": "#c98a4b", "plate": "#8a6bb0"}
+               "outputs": "#c98a4b", "plate": "#8a6bb0", "members": "#d0d0d0"}
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
@@ -101,7 +101,7 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
             total += 1000
         else:
             total += 700
-    return total * size / 1000.0 * (1.1 if bold else 1.0)
+    return total * size / 1000.0 * (1.14 if bold else 1.0)
 
 
 def _esc(text: Any) -> str:
@@ -416,8 +416,8 @@ def _place(item: _Node | _Box, ox: float, oy: float) -> None:
 def _box_kind_label(box: _Box) -> str:
     if box.kind == "plate":
         return "plate"
-    return {"graph": "Graph", "entity": "Entity", "inputs": "inputs",
-            "outputs": "outputs"}[box.kind]
+    return {"graph": "Graph", "entity": "Entity", "inputs": "", "outputs": "",
+            "members": ""}[box.kind]
 
 
 def _chain(item: _Node | _Box) -> list[tuple[_Box, int]]:
@@ -492,7 +492,7 @@ class Picture:
         shown = plate.members[:parent.max_members]
         title = (f"{plate.title}: all {plate.count}" if len(shown) == plate.count
                  else f"{plate.title}: the first {len(shown)} of {plate.count}")
-        root = _Box(None, "entity", title)
+        root = _Box(None, "members", title)
         builder.boxes.append(root)
         for member in shown:
             builder.add(root, builder.item([member]))
@@ -681,7 +681,7 @@ class Picture:
         return "\n".join(parts)
 
     def _plate_details(self, uid: str, box: _Box, panel: Picture | None) -> str:
-        names = [m.global_name for m in box.members]
+        names = [m.name for m in box.members]
         listed = names[:_MAX_LISTED]
         more = len(names) - len(listed)
         where = box.box.title if box.box is not None else ""
@@ -989,7 +989,8 @@ def _curve(src: _Node, dst: _Node, shift: float, ports: tuple[float, float]) -> 
     tcx, tcy = dst.x + dst.w / 2, dst.y + dst.h / 2
     if abs(tcy - scy) > (src.h + dst.h) / 2:  # one above the other: vertical tangents
         down = 1.0 if tcy > scy else -1.0
-        x1, y1 = _anchor(src, scx + ports[0], scy + down * (src.h / 2 + 6))
+        lean = max(-src.w * 0.3, min(src.w * 0.3, (tcx - scx) * 0.3))  # leave toward dst
+        x1, y1 = _anchor(src, scx + ports[0] + lean, scy + down * (src.h / 2 + 6))
         x2, y2 = _anchor(dst, tcx + ports[1], tcy - down * (dst.h / 2 + 6))
         bend = max(abs(y2 - y1) * 0.45, 12.0)
         return ((x1, y1), (x1 + shift, y1 + down * bend), (x2 + shift, y2 - down * bend),
@@ -1000,7 +1001,10 @@ def _curve(src: _Node, dst: _Node, shift: float, ports: tuple[float, float]) -> 
     return ((x1, y1), (x1, y1 - lift), (x2, y2 - lift), (x2, y2))
 
 
-_SHIFTS = (0.0,) + tuple(s * k for k in range(1, 9) for s in (30.0, -30.0))
+# Sideways pushes tried in turn when an arrow would cross a node: first to the side of its
+# arrowhead (sign +1 here), a little to the other side only after a larger push to its own.
+_SHIFTS = (0.0, 30.0, 60.0, -30.0, 90.0, -60.0, 120.0, -90.0, 150.0, -120.0, 180.0, -150.0,
+           210.0, -180.0, 240.0, -210.0)
 
 
 def _ports(edges: list[tuple[int, int]], nodes: list[_Node]) -> dict[tuple[int, int],
