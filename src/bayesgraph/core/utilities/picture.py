@@ -34,6 +34,7 @@ True
 from __future__ import annotations
 
 import html as _html
+import itertools
 import os
 import sys
 import unicodedata
@@ -70,6 +71,7 @@ _PAD, _HEADER, _GAP_X, _GAP_Y = 10.0, 24.0, 18.0, 36.0
 _NODE_H, _STACK = 40.0, 4.0
 _MAX_ROW = 1500.0  # a row of a box wider than this wraps
 _MAX_LISTED = 2000  # member names listed per plate in the HTML view
+_VIEW_IDS = itertools.count()
 
 # Colours.
 _INK, _MUTED = "#1d2733", "#5b6673"
@@ -165,29 +167,39 @@ def _contains(root: NamedObject, var: NamedObject) -> str | None:
     return None if obj is None else "/".join(reversed(parts))
 
 
-def _expr_signature(value: Any, root: NamedObject) -> Any:
+def _expr_signature(value: Any, root: NamedObject, constants: bool) -> Any:
     if isinstance(value, VariableBase):
         inside = _contains(root, value)
         return ("ref", inside) if inside is not None else ("ext", value.shape, value.is_dynamic)
     if isinstance(value, Operator):
         kwargs = tuple(sorted((k, repr(v)) for k, v in value.kwargs.items() if k != "key"))
-        return (value.op, kwargs, tuple(_expr_signature(a, root) for a in value.args))
-    return ("const", np.shape(value))  # constants may differ between members of a plate
+        return (value.op, kwargs, tuple(_expr_signature(a, root, constants) for a in value.args))
+    if constants:
+        array = np.asarray(value)
+        return ("const", array.shape, array.dtype.str, array.tobytes())
+    return ("const", np.shape(value))
 
 
-def _signature(obj: NamedObject, root: NamedObject) -> Any:
+def _signature(obj: NamedObject, root: NamedObject, constants: bool = False) -> Any:
     """Structure of ``obj`` (names of children, kinds, distributions, shapes, expressions),
-    with references inside ``root`` by relative path and constants by shape only."""
+    with references inside ``root`` by relative path, and constants by shape only unless
+    ``constants``."""
     if isinstance(obj, VariableBase):
-        params = tuple((k, _expr_signature(v, root))
+        params = tuple((k, _expr_signature(v, root, constants))
                        for k, v in sorted(obj.distribution.get_parameters().items()))
         return ("var", type(obj).__name__, obj.shape, obj.dtype, type(obj.distribution).__name__,
                 repr(obj.constraint), params,
-                tuple((n, _signature(c, root)) for n, c in obj._children.items()))
+                tuple((n, _signature(c, root, constants)) for n, c in obj._children.items()))
     if isinstance(obj, Scopetor):
         return (type(obj).__name__,
-                tuple((n, _signature(c, root)) for n, c in obj._children.items()))
+                tuple((n, _signature(c, root, constants)) for n, c in obj._children.items()))
     return (type(obj).__name__,)
+
+
+#: A group of siblings of one structure whose constants take at most this many different
+#: values is split by them (a plate of women and one of men, not one of persons); with more
+#: variants (a covariate per entity) the constants are left out and the group stays one plate.
+_CONSTANT_VARIANTS = 4
 
 
 def _range_title(names: list[str]) -> str:
@@ -235,7 +247,21 @@ class _Builder:
                     continue  # variables with sub-variables are drawn one by one
                 groups.setdefault(_signature(child, child), []).append(name)
         plated: dict[str, list[str]] = {}
+        split: list[list[str]] = []
         for names in groups.values():
+            if len(names) < self.plate_min:
+                continue
+            variants: dict[Any, list[str]] = {}
+            for name in names:
+                key = _signature(first._children[name], first._children[name], True)
+                variants.setdefault(key, []).append(name)
+                if len(variants) > _CONSTANT_VARIANTS:
+                    break
+            if len(variants) > _CONSTANT_VARIANTS:
+                split.append(names)
+            else:
+                split.extend(variants.values())
+        for names in split:
             if len(names) >= self.plate_min:
                 plated[names[0]] = names
                 for name in names[1:]:
@@ -655,7 +681,7 @@ class Picture:
 
     # -- HTML ---------------------------------------------------------------------------------
     def _fragment(self) -> str:
-        uid = f"bgp{id(self):x}"
+        uid = f"bgp{next(_VIEW_IDS)}x{os.getpid():x}"  # unique per view, also in a notebook
         name = self._name()
         counts = self.counts()
         n_vars = sum(len(n.variables) for n in self._nodes)
