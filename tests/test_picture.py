@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from bayesgraph.core import Entity, Graph, StaticVariable, Variable, show
-from bayesgraph.core.utilities.picture import Picture, picture
+from bayesgraph.core.utilities import Picture, picture
 from bayesgraph.exceptions import MissingVariableError, OptionError
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -317,7 +317,7 @@ def test_pictures_import_no_jax():
     code = textwrap.dedent("""
         import sys
         from bayesgraph.core import Graph, Variable
-        from bayesgraph.core.utilities.picture import picture
+        from bayesgraph.core.utilities import picture
         with Graph("g") as g:
             Variable("a"); Variable("b", mean=a)
         picture(g, {g.b: [1.0]}).html()
@@ -399,3 +399,40 @@ def test_browser_renders_ten_thousand_entities(tmp_path):
     assert 'data-ready="1"' in page and "\u00d710000" in page
     assert ">slope</text>" in page and ">x</text>" in page
     assert "the first 40 of 10000" in page
+
+
+def test_constants_split_a_plate_only_when_they_take_few_values():
+    with Entity("woman") as woman:
+        Variable("height", mean=167, variance=25)
+    with Entity("man") as man:
+        Variable("height", mean=175, variance=25)
+    woman_t, man_t = woman.get_template("Woman"), man.get_template("Man")
+    with Graph("people") as people:
+        for i in range(12):
+            (woman_t if i % 2 == 0 else man_t)(f"p{i}")
+    counts = sorted(int(p.get("data-count")) for p in find(parse(picture(people).svg()),
+                                                           "bg-plate"))
+    assert counts == [6, 6]  # two constants: women and men apart
+    with Graph("covariates") as covariates:
+        for i in range(12):
+            with Entity(f"c{i}"):
+                Variable("y", mean=float(i), variance=1)  # a constant per entity
+    counts = [p.get("data-count") for p in find(parse(picture(covariates).svg()), "bg-plate")]
+    assert counts == ["12"]
+
+
+def test_the_pictures_in_the_docs_are_up_to_date():
+    """docs/images/*.svg are what docs/make_pictures.py draws now (rerun it after a change)."""
+    import importlib.util
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    spec = importlib.util.spec_from_file_location("make_pictures", docs / "make_pictures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    made = module.pictures()
+    assert {"family.svg", "make_daughter.svg", "pedigree.svg"} <= set(made)
+    for name, svg in made.items():
+        path = docs / "images" / name
+        assert path.exists() and path.read_text(encoding="utf-8") == svg, (
+            f"docs/images/{name} is out of date: run PYTHONPATH=src python docs/make_pictures.py")

@@ -1,4 +1,5 @@
-"""Text renderings of a graph: :func:`print_child_tree` and :func:`show`.
+"""Text renderings of a graph (:func:`print_child_tree`, :func:`render_text`) and
+:func:`show`, which draws a picture where one can be seen and prints the text elsewhere.
 
 Examples
 --------
@@ -19,10 +20,9 @@ car
 
 from __future__ import annotations
 
-import numpy as np
-
-from bayesgraph.core.operator.operators import Operator
 from bayesgraph.core.scope import NamedObject, Scopetor
+from bayesgraph.core.utilities.describe import observed_status, variable_line
+from bayesgraph.core.utilities.pictures import display, in_notebook, picture
 
 
 def child_tree(obj: NamedObject) -> str:
@@ -61,52 +61,6 @@ def print_child_tree(obj: NamedObject) -> None:
     print(child_tree(obj))
 
 
-def _value_text(value, root: str) -> str:
-    from bayesgraph.core.variable.variable import VariableBase
-
-    if isinstance(value, VariableBase):
-        return _relative(value.global_name, root)
-    if isinstance(value, Operator):
-        text = value.describe()
-        for var in value.get_variables():
-            text = text.replace(var.global_name, _relative(var.global_name, root))
-        return text
-    array = np.asarray(value)
-    if array.ndim == 0:
-        return f"{array.item():g}"
-    return np.array2string(array, threshold=6, precision=4)
-
-
-def _relative(global_name: str, root: str) -> str:
-    return global_name[len(root) + 1:] if global_name.startswith(root + "/") else global_name
-
-
-def variable_line(var, root: str) -> str:
-    """One line describing ``var``: kind, shape, distribution with parameters, parents.
-
-    Names are written relative to the root scope named ``root``.
-
-    Examples
-    --------
-    >>> from bayesgraph.core import Graph, Variable
-    >>> with Graph("g") as g:
-    ...     z = Variable("z", mean=0, variance=1)
-    ...     x = Variable("x", mean=2 * z, variance=0.5)
-    >>> variable_line(g.x, "g")
-    'x: Variable () ~ Normal(mean=(2 * z), variance=0.5)  <- z'
-    """
-    dist = type(var.distribution).__name__.replace("Distribution", "") or "No"
-    params = ", ".join(f"{k}={_value_text(v, root)}"
-                       for k, v in var.distribution.get_parameters().items())
-    text = f"{var.name}: {type(var).__name__} {var.shape} ~ {dist}({params})"
-    if var.dtype != var.distribution.dtypes[0]:
-        text += f" [{var.dtype}]"
-    parents = var.get_parents()
-    if parents:
-        text += "  <- " + ", ".join(_relative(p.global_name, root) for p in parents)
-    return text
-
-
 def render_text(obj: NamedObject, data=None) -> str:
     """Render the structure of ``obj``: its entities, variables, distributions and parents.
 
@@ -135,8 +89,6 @@ def render_text(obj: NamedObject, data=None) -> str:
     lines = [f"{type(obj).__name__} {obj.name}"]
     status = {}
     if data is not None:
-        from bayesgraph.core.utilities.picture import observed_status
-
         status = observed_status(obj, data)
     marks = {"observed": "  [observed]", "partial": "  [partly observed]"}
 
@@ -171,7 +123,7 @@ def show(obj: NamedObject, data=None, *, path=None, plate_min: int | None = 5,
     * Anywhere else (a script, a terminal) the structure is printed as text
       (:func:`render_text`), since a terminal cannot show a picture.
 
-    See :func:`bayesgraph.core.utilities.picture.picture` for what the picture shows.
+    See :func:`bayesgraph.core.utilities.pictures.picture` for what the picture shows.
 
     Parameters
     ----------
@@ -203,13 +155,11 @@ def show(obj: NamedObject, data=None, *, path=None, plate_min: int | None = 5,
     ├─z: Variable () ~ Normal(mean=0, variance=1)
     └─x: Variable () ~ Normal(mean=z, variance=0.1)  <- z  [observed]
     """
-    from bayesgraph.core.utilities import picture as _picture
-
-    if path is not None or _picture.in_notebook():
-        pic = _picture.picture(obj, data, plate_min=plate_min, max_members=max_members)
+    if path is not None or in_notebook():
+        pic = picture(obj, data, plate_min=plate_min, max_members=max_members)
         if path is not None:
             pic.save(path)
         else:
-            _picture.display(pic)
+            display(pic)
         return
     print(render_text(obj, data))

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import html as _html
 import itertools
+import math
 import os
 import sys
 import unicodedata
@@ -46,8 +47,9 @@ import numpy as np
 from bayesgraph.core.graph.graph import Graph, Inputs, Outputs
 from bayesgraph.core.operator.operators import Operator
 from bayesgraph.core.scope import NamedObject, Scopetor
+from bayesgraph.core.utilities.describe import observed_status, variable_line
 from bayesgraph.core.variable.variable import VariableBase
-from bayesgraph.exceptions import DataError, MissingVariableError, OptionError
+from bayesgraph.exceptions import OptionError
 
 __all__ = ["Picture", "picture"]
 
@@ -328,47 +330,87 @@ def _info(var: VariableBase) -> str:
     return " \u00b7 ".join(parts)
 
 
+def _components(n: int, succ: list[list[int]]) -> list[int]:
+    """The strongly connected component of each vertex (Tarjan's algorithm, iterative).
+
+    Examples
+    --------
+    >>> _components(4, [[1], [0], [3], []])
+    [0, 0, 2, 1]
+    """
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    stack: list[int] = []
+    component = [-1] * n
+    counter = n_comp = 0
+    for root in range(n):
+        if index[root] >= 0:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                index[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on_stack[v] = True
+            if i < len(succ[v]):
+                work.append((v, i + 1))
+                w = succ[v][i]
+                if index[w] < 0:
+                    work.append((w, 0))
+                elif on_stack[w]:
+                    low[v] = min(low[v], index[w])
+                continue
+            for w in succ[v]:
+                if on_stack[w]:
+                    low[v] = min(low[v], low[w])
+            if low[v] == index[v]:
+                while True:
+                    w = stack.pop()
+                    on_stack[w] = False
+                    component[w] = n_comp
+                    if w == v:
+                        break
+                n_comp += 1
+    return component
+
+
 def _order(items: list, edges: set[tuple[int, int]]) -> list[list[int]]:
-    """Layers (longest path from the sources, cycles broken) ordered by barycentres."""
+    """Layers (longest path from the sources) ordered by barycentres. Items that depend on
+    each other (a strongly connected component: boxes whose variables read each other) share
+    a layer, side by side."""
     n = len(items)
     succ: list[list[int]] = [[] for _ in range(n)]
     for a, b in sorted(edges):
         succ[a].append(b)
-    # Break cycles: drop the edges that close one in a depth-first search.
-    state = [0] * n
-    keep: list[list[int]] = [[] for _ in range(n)]
-    for start in range(n):
-        if state[start]:
-            continue
-        stack = [(start, iter(succ[start]))]
-        state[start] = 1
-        while stack:
-            v, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                state[v] = 2
-                stack.pop()
-            elif state[nxt] == 1:
-                continue  # a back edge
-            else:
-                keep[v].append(nxt)
-                if state[nxt] == 0:
-                    state[nxt] = 1
-                    stack.append((nxt, iter(succ[nxt])))
+    component = _components(n, succ)
+    keep: list[list[int]] = [[b for b in succ[a] if component[b] != component[a]]
+                             for a in range(n)]
     pred: list[list[int]] = [[] for _ in range(n)]
     for a in range(n):
         for b in keep[a]:
             pred[b].append(a)
-    layer = [0] * n
-    indegree = [len(p) for p in pred]
-    queue = [v for v in range(n) if indegree[v] == 0]
+    # Longest path over the components (a DAG), in topological order.
+    n_comp = max(component, default=-1) + 1
+    comp_succ: list[set[int]] = [set() for _ in range(n_comp)]
+    indegree = [0] * n_comp
+    for a in range(n):
+        for b in keep[a]:
+            if component[b] not in comp_succ[component[a]]:
+                comp_succ[component[a]].add(component[b])
+                indegree[component[b]] += 1
+    comp_layer = [0] * n_comp
+    queue = [c for c in range(n_comp) if indegree[c] == 0]
     while queue:
-        v = queue.pop()
-        for b in keep[v]:
-            layer[b] = max(layer[b], layer[v] + 1)
-            indegree[b] -= 1
-            if indegree[b] == 0:
-                queue.append(b)
+        c = queue.pop()
+        for d in comp_succ[c]:
+            comp_layer[d] = max(comp_layer[d], comp_layer[c] + 1)
+            indegree[d] -= 1
+            if indegree[d] == 0:
+                queue.append(d)
+    layer = [comp_layer[component[v]] for v in range(n)]
     layers: list[list[int]] = [[] for _ in range(max(layer, default=0) + 1)]
     for v in range(n):
         layers[layer[v]].append(v)
@@ -817,61 +859,6 @@ def _graphs(roots: list) -> list:
     return found
 
 
-def observed_status(obj: NamedObject, data: Mapping | None) -> dict[int, str]:
-    """``{id(variable): 'observed' | 'partial'}`` for the variables of ``obj`` that ``data``
-    observe (``'partial'``: some values are NaN; all NaN observes nothing).
-
-    Keys of ``data`` may be variables, global names or names relative to the root.
-
-    Examples
-    --------
-    >>> from bayesgraph.core import Graph, Variable
-    >>> with Graph("g") as g:
-    ...     _ = Variable("x"); _ = Variable("y")
-    >>> status = observed_status(g, {g.x: [1.0], "g/y": [float("nan"), 2.0]})
-    >>> status[id(g.x)], status[id(g.y)]
-    ('observed', 'partial')
-    """
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise DataError(
-            f"data must be a mapping {{variable or global name: values}} or a DataLinker, "
-            f"got {type(data).__name__}")
-    variables = ([obj] if isinstance(obj, VariableBase) else []) + (
-        obj.get_all_variables() if isinstance(obj, Scopetor) else [])
-    by_name = {v.global_name: v for v in variables}
-    by_id = {id(v) for v in variables}
-    root = obj.get_root().global_name if hasattr(obj, "get_root") else obj.global_name
-    status: dict[int, str] = {}
-    for key, values in data.items():
-        if isinstance(key, VariableBase) and id(key) in by_id:
-            var = key
-        else:
-            name = key.global_name if isinstance(key, VariableBase) else key
-            var = by_name.get(name) if isinstance(name, str) else None
-            if var is None and isinstance(name, str):
-                var = by_name.get(f"{root}/{name}")
-            if var is None and isinstance(name, str):
-                var = by_name.get(f"{obj.global_name}/{name}")
-            if var is None:
-                shown = name if isinstance(name, str) else repr(key)
-                listed = sorted(by_name)
-                hint = ", ".join(listed[:8]) + (", ..." if len(listed) > 8 else "")
-                raise MissingVariableError(
-                    f"data given for {shown!r}, which is not a variable of "
-                    f"{obj.global_name!r}; its variables are {hint or 'none'}")
-        try:
-            array = np.asarray(values, dtype=float)
-        except (TypeError, ValueError) as err:
-            raise DataError(
-                f"data for {var.global_name!r} cannot be read as numbers: {err}") from None
-        missing = np.isnan(array)
-        if array.size and not missing.all():
-            status[id(var)] = "partial" if missing.any() else "observed"
-    return status
-
-
 def _boxes_in_order(box: _Node | _Box):
     if not isinstance(box, _Box):
         return
@@ -952,8 +939,6 @@ def _node_svg(node: _Node, deps: dict, nodes: list) -> str:
 
 
 def _tooltip(node: _Node) -> str:
-    from bayesgraph.core.utilities.print import variable_line
-
     root = node.var.get_root().global_name
     text = variable_line(node.var, root)
     n = len(node.variables)
@@ -1021,10 +1006,21 @@ def _curve(src: _Node, dst: _Node, shift: float, ports: tuple[float, float]) -> 
         bend = max(abs(y2 - y1) * 0.45, 12.0)
         return ((x1, y1), (x1 + shift, y1 + down * bend), (x2 + shift, y2 - down * bend),
                 (x2, y2))
-    x1, y1 = _anchor(src, tcx, scy - src.h)  # side by side: an arc above
-    x2, y2 = _anchor(dst, scx, tcy - dst.h)
-    lift = min(40.0, 14.0 + abs(x2 - x1) * 0.15) + abs(shift)
-    return ((x1, y1), (x1, y1 - lift), (x2, y2 - lift), (x2, y2))
+    # Side by side: a straight arrow between the facing sides (above the middle when it runs
+    # to the right, below when to the left, so that a pair in both directions stays apart),
+    # or, pushed by ``shift``, an arc above (shift > 0) or below.
+    rightwards = 1.0 if tcx >= scx else -1.0
+    off = -6.0 * rightwards
+    if shift == 0:
+        x1, y1 = _anchor(src, tcx, scy + off)
+        x2, y2 = _anchor(dst, scx, tcy + off)
+        y1, y2 = scy + off, tcy + off
+        return ((x1, y1), (x1 + (x2 - x1) / 3, y1), (x2 - (x2 - x1) / 3, y2), (x2, y2))
+    up = -1.0 if shift > 0 else 1.0
+    x1, y1 = _anchor(src, scx + rightwards * src.w * 0.3, scy + up * src.h)
+    x2, y2 = _anchor(dst, tcx - rightwards * dst.w * 0.3, tcy + up * dst.h)
+    lift = 14.0 + abs(shift)
+    return ((x1, y1), (x1, y1 + up * lift), (x2, y2 + up * lift), (x2, y2))
 
 
 # Sideways pushes tried in turn when an arrow would cross a node: first to the side of its
@@ -1070,12 +1066,15 @@ def _edge_svg(src: _Node, dst: _Node, kind: str, count: int, names: list[str] | 
     attrs = (f'class="bg-edge bg-{kind}" data-source="{src.id}" data-target="{dst.id}" '
              f'fill="none" stroke="{colour}" stroke-width="1.4"{dash} '
              f'marker-end="url(#{marker})"')
-    if src is dst:  # members of one plate reading each other: a loop on the node's right
-        x, cy = src.x + src.w, src.y + src.h / 2
+    if src is dst:  # members of one plate reading each other: a loop at the upper right
+        cx, cy, a, b = src.x + src.w / 2, src.y + src.h / 2, src.w / 2, src.h / 2
         if src.var.is_dynamic:
-            x -= src.w * 0.06
-        d = (f"M{_fmt(x)},{_fmt(cy - 8)} C{_fmt(x + 34)},{_fmt(cy - 26)} "
-             f"{_fmt(x + 34)},{_fmt(cy + 26)} {_fmt(x + 1)},{_fmt(cy + 9)}")
+            x1, y1 = cx + a * math.cos(-1.25), cy + b * math.sin(-1.25)
+            x2, y2 = cx + a * math.cos(-0.35), cy + b * math.sin(-0.35)
+        else:
+            x1, y1, x2, y2 = cx + a * 0.55, cy - b, cx + a, cy - b * 0.45
+        d = (f"M{_fmt(x1)},{_fmt(y1)} C{_fmt(x1 + 6)},{_fmt(y1 - 30)} "
+             f"{_fmt(x2 + 32)},{_fmt(y2 - 8)} {_fmt(x2 + 1)},{_fmt(y2)}")
         return f'<path d="{d}" {attrs}><title>{_esc(label)}</title></path>'
     others = [n for n in obstacles if n is not src and n is not dst]
     curve = _curve(src, dst, 0.0, ports)
