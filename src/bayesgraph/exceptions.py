@@ -25,6 +25,7 @@ __all__ = [
     "DuplicateNameError",
     "ScopeError",
     "CyclicGraphError",
+    "LinkError",
     "ShapeError",
     "DistributionError",
     "UnknownDistributionError",
@@ -97,6 +98,21 @@ class CyclicGraphError(GraphStructureError):
     --------
     >>> issubclass(CyclicGraphError, ValueError)
     True
+    """
+
+
+class LinkError(GraphStructureError):
+    """A link that cannot be made or used: mismatched ends, two sources, a cycle.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable, StaticVariable, link
+    >>> from bayesgraph.core import Graph
+    >>> with Graph("g") as g:
+    ...     link(StaticVariable("a"), Variable("b"))
+    Traceback (most recent call last):
+    ...
+    bayesgraph.exceptions.LinkError: cannot link 'g/a' to 'g/b': their kinds differ ...
     """
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from bayesgraph.core import distribution, operator
 from bayesgraph.core.data import DataLinker, get_data_linker
 from bayesgraph.core.entity import Entity
-from bayesgraph.core.graph import Graph, Inputs, Outputs
+from bayesgraph.core.graph import Graph, Inputs, Link, Outputs, link
 from bayesgraph.core.operator.functions import *  # noqa: F403
 from bayesgraph.core.operator.functions import __all__ as _functions
 from bayesgraph.core.template import Template, copy_object
@@ -35,6 +35,7 @@ _LAZY = {
 
 __all__ = [  # the model factories resolve lazily through __getattr__
     "Graph", "Entity", "Variable", "StaticVariable", "VariableBase", "Inputs", "Outputs",
+    "Link", "link",
     "Template", "copy_object", "show", "render_text", "print_child_tree", "DataLinker",
     "get_data_linker", "get_posterior_model", "get_generative_model", "distribution",  # noqa: F405
     "operator", *_functions,

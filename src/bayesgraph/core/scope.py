@@ -52,7 +52,7 @@ from types import FrameType
 from typing import Any
 
 from bayesgraph._warn import warn_user
-from bayesgraph.core.operator.operators import ExpressionBase
+from bayesgraph.core.operator.operators import ExpressionBase, ExpressionLeaf
 from bayesgraph.exceptions import (
     DuplicateNameError,
     GraphStructureError,
@@ -229,10 +229,19 @@ def _write_local(frame: FrameType, name: str, value: Any) -> None:
         ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
 
 
-def _is_bayesgraph_object(value: Any) -> bool:
-    from bayesgraph.core.template import Template  # template imports this module
+class Blueprint:
+    """Base of objects that build graph objects (templates): injection may replace them.
 
-    return isinstance(value, (NamedObject, ExpressionBase, Template))
+    Examples
+    --------
+    >>> from bayesgraph.core import Entity
+    >>> isinstance(Entity("e").get_template(), Blueprint)
+    True
+    """
+
+
+def _is_bayesgraph_object(value: Any) -> bool:
+    return isinstance(value, (NamedObject, ExpressionBase, Blueprint))
 
 
 def _replaceable(previous: Any, value: Any) -> bool:
@@ -500,43 +509,6 @@ class Scopetor(NamedObject):
             if isinstance(child, Scopetor):
                 yield from child.iter_descendants()
 
-    def copy(self, name: str | None = None, strict: bool = True) -> Scopetor:
-        """Create an i.i.d. copy in the current scope (see :func:`bayesgraph.core.copy_object`).
-
-        Examples
-        --------
-        >>> from bayesgraph.core import Entity, Variable
-        >>> with Entity("car") as car:
-        ...     _ = Variable("power", mean=160., variance=4.)
-        >>> car.copy("car2").power.global_name
-        'car2/power'
-        >>> v = Variable("v", shape=(3,), mean=(0.4, 1.4, 2.4), variance=(0.2, 1.2, 2.2))
-        >>> w = v.copy("w")
-        >>> v.shape == w.shape, bool(all(v.mean.value == w.mean.value))
-        (True, True)
-        """
-        from bayesgraph.core.template import copy_object
-
-        return copy_object(self, name, strict=strict)
-
-    def get_template(self, name: str | None = None):
-        """Return a :class:`~bayesgraph.core.template.Template` that builds copies of this object.
-
-        Examples
-        --------
-        >>> from bayesgraph.core import Entity, Graph, Variable
-        >>> with Entity("woman") as woman:
-        ...     _ = Variable("height", mean=167, variance=25)
-        >>> Woman = woman.get_template("Woman")
-        >>> with Graph("family") as family:
-        ...     alice = Woman("alice")
-        >>> family.alice.height.global_name
-        'family/alice/height'
-        """
-        from bayesgraph.core.template import Template
-
-        return Template(self, name)
-
     def get_all_variables(self) -> list:
         """Return every variable below this scope, depth first, in creation order.
 
@@ -548,9 +520,7 @@ class Scopetor(NamedObject):
         >>> [v.global_name for v in g.get_all_variables()]
         ['g/a', 'g/b']
         """
-        from bayesgraph.core.variable.variable import VariableBase
-
-        return [d for d in self.iter_descendants() if isinstance(d, VariableBase)]
+        return [d for d in self.iter_descendants() if isinstance(d, ExpressionLeaf)]
 
     def get_all_variable_dependencies(self) -> dict[str, set[str]]:
         """Return ``{global_name: set of the global names of its parents}`` for every variable.

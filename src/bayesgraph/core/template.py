@@ -28,18 +28,28 @@ from __future__ import annotations
 from types import FrameType
 from typing import Any
 
-from bayesgraph.core.operator.operators import Operator, make
-from bayesgraph.core.scope import NamedObject, Scopetor, detached_scope, inside, user_frame
+from bayesgraph.core.linking import link
+from bayesgraph.core.operator.operators import ExpressionLeaf, Operator, make
+from bayesgraph.core.scope import (
+    Blueprint,
+    NamedObject,
+    Scopetor,
+    detached_scope,
+    inside,
+    user_frame,
+)
 from bayesgraph.exceptions import GraphStructureError
+
+# This module sits above scopes and links and below variables, entities and graphs: it knows
+# them only through their attributes (variables are expression leaves with a shape, a
+# distribution and a dtype; a scope's constructor may create children of its own, as a
+# graph creates ``inputs`` and ``outputs``), and those classes inherit :class:`Copyable`.
 
 
 def _build(obj: NamedObject, name: str, mapping: dict, frame: FrameType | None,
            register: bool) -> NamedObject:
     """Create the structure of ``obj`` (no parameters yet) in the current scope."""
-    from bayesgraph.core.graph.graph import Graph
-    from bayesgraph.core.variable.variable import VariableBase
-
-    if isinstance(obj, VariableBase):
+    if isinstance(obj, ExpressionLeaf):
         new = type(obj)(name, shape=obj.shape, frame=frame, distribution=type(obj.distribution),
                         dtype=obj.dtype, _register=register)
         object.__setattr__(new, "_constraint", obj.constraint)  # frozen: shared safely
@@ -49,8 +59,8 @@ def _build(obj: NamedObject, name: str, mapping: dict, frame: FrameType | None,
     if isinstance(obj, Scopetor):
         with inside(new):
             for child_name, child in obj._children.items():
-                if isinstance(obj, Graph) and child_name in ("inputs", "outputs"):
-                    existing = new._children[child_name]
+                existing = new._children.get(child_name)
+                if existing is not None:  # made by the constructor (a graph's inputs/outputs)
                     mapping[child] = existing
                     with inside(existing):
                         for grand_name, grand in child._children.items():
@@ -61,9 +71,7 @@ def _build(obj: NamedObject, name: str, mapping: dict, frame: FrameType | None,
 
 
 def _remap(node: Any, mapping: dict, strict: bool, root: NamedObject, owner: Any) -> Any:
-    from bayesgraph.core.variable.variable import VariableBase
-
-    if isinstance(node, VariableBase):
+    if isinstance(node, ExpressionLeaf):
         if node in mapping:
             return mapping[node]
         if strict:
@@ -80,12 +88,31 @@ def _remap(node: Any, mapping: dict, strict: bool, root: NamedObject, owner: Any
 
 
 def _copy_parameters(mapping: dict, strict: bool, root: NamedObject) -> None:
-    from bayesgraph.core.variable.variable import VariableBase
-
     for old, new in mapping.items():
-        if isinstance(old, VariableBase):
+        if isinstance(old, ExpressionLeaf):
             for key, value in old.distribution._values.items():
                 new._set_parameter(key, _remap(value, mapping, strict, root, old))
+
+
+def _copy_links(mapping: dict) -> None:
+    """Re-make, between the copies, the links kept by the graphs inside the copied object.
+
+    A graph keeps only links whose both ends lie inside it, so both ends have copies; links
+    kept by graphs outside the copied object (wiring it to its surroundings) are not copied:
+    a copy is i.i.d. with the original, not wired like it.
+    """
+    for old in list(mapping):
+        for old_link in old.__dict__.get("_links", ()):
+            link(mapping[old_link.source], mapping[old_link.target], name=old_link.name)
+
+
+def _instantiate(prototype: NamedObject, name: str, frame: FrameType | None, register: bool,
+                 strict: bool, root: NamedObject) -> NamedObject:
+    mapping: dict = {}
+    new = _build(prototype, name, mapping, frame, register)
+    _copy_parameters(mapping, strict, root)
+    _copy_links(mapping)
+    return new
 
 
 def copy_object(obj: NamedObject, name: str | None = None, *, strict: bool = True,
@@ -99,7 +126,7 @@ def copy_object(obj: NamedObject, name: str | None = None, *, strict: bool = Tru
     name : str, optional
         The copy's name (default: the original's name).
     strict : bool
-        Refuse objects whose expressions read variables outside them.
+        Refuse objects whose expressions or links reach variables outside them.
     frame : frame, optional
         The frame in which to bind the copy's name (default: the caller's).
 
@@ -111,13 +138,10 @@ def copy_object(obj: NamedObject, name: str | None = None, *, strict: bool = Tru
     >>> b.copy("c", strict=False).get_parents()[0] is a
     True
     """
-    mapping: dict = {}
-    new = _build(obj, name or obj.name, mapping, frame or user_frame(), True)
-    _copy_parameters(mapping, strict, obj)
-    return new
+    return _instantiate(obj, name or obj.name, frame or user_frame(), True, strict, obj)
 
 
-class Template:
+class Template(Blueprint):
     """A callable that builds structurally identical, independent copies of a prototype.
 
     Parameters
@@ -140,16 +164,55 @@ class Template:
     def __init__(self, prototype: NamedObject, name: str | None = None) -> None:
         self.name = name or prototype.name
         with detached_scope():
-            mapping: dict = {}
-            self._snapshot = _build(prototype, prototype.name, mapping, None, False)
-            _copy_parameters(mapping, False, prototype)
+            self._snapshot = _instantiate(prototype, prototype.name, None, False, False,
+                                          prototype)
 
     def __call__(self, name: str, frame: FrameType | None = None) -> NamedObject:
         """Build a new instance named ``name`` in the current scope."""
-        mapping: dict = {}
-        new = _build(self._snapshot, name, mapping, frame or user_frame(), True)
-        _copy_parameters(mapping, False, self._snapshot)
-        return new
+        return _instantiate(self._snapshot, name, frame or user_frame(), True, False,
+                            self._snapshot)
 
     def __repr__(self) -> str:
         return f"<bayesgraph.Template {self.name!r}>"
+
+
+class Copyable:
+    """``copy`` and ``get_template`` for graphs, entities and variables.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Entity, Variable
+    >>> with Entity("car") as car:
+    ...     _ = Variable("power", mean=160., variance=4.)
+    >>> car.copy("car2").power.global_name
+    'car2/power'
+    """
+
+    def copy(self, name: str | None = None, strict: bool = True) -> NamedObject:
+        """Create an i.i.d. copy in the current scope (see :func:`copy_object`).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> v = Variable("v", shape=(3,), mean=(0.4, 1.4, 2.4), variance=(0.2, 1.2, 2.2))
+        >>> w = v.copy("w")
+        >>> v.shape == w.shape, bool(all(v.mean.value == w.mean.value))
+        (True, True)
+        """
+        return copy_object(self, name, strict=strict)  # type: ignore[arg-type]
+
+    def get_template(self, name: str | None = None) -> Template:
+        """Return a :class:`Template` that builds copies of this object.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Entity, Graph, Variable
+        >>> with Entity("woman") as woman:
+        ...     _ = Variable("height", mean=167, variance=25)
+        >>> Woman = woman.get_template("Woman")
+        >>> with Graph("family") as family:
+        ...     alice = Woman("alice")
+        >>> family.alice.height.global_name
+        'family/alice/height'
+        """
+        return Template(self, name)  # type: ignore[arg-type]

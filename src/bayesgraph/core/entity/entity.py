@@ -15,9 +15,11 @@ from __future__ import annotations
 from types import FrameType
 
 from bayesgraph.core.scope import Scopetor
+from bayesgraph.core.template import Copyable
+from bayesgraph.core.variable.variable import VariableBase
 
 
-class Entity(Scopetor):
+class Entity(Scopetor, Copyable):
     """A named group of variables and entities; anything but a Graph may live in it.
 
     Parameters
@@ -39,3 +41,5 @@ class Entity(Scopetor):
                  _register: bool = True) -> None:
         super().__init__(name, frame, _register=_register)
 
+
+Entity._allowed_children = (Entity, VariableBase)

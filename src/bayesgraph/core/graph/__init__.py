@@ -8,5 +8,6 @@ Examples
 """
 
 from bayesgraph.core.graph.graph import Graph, Inputs, Outputs
+from bayesgraph.core.linking import Link, link
 
-__all__ = ["Graph", "Inputs", "Outputs"]
+__all__ = ["Graph", "Inputs", "Outputs", "Link", "link"]

@@ -26,6 +26,7 @@ import numpy as np
 
 from bayesgraph._warn import warn_user
 from bayesgraph.core.data.data_linker import DataLinker, get_data_linker
+from bayesgraph.core.lowering.links import alias_table, describe_links
 from bayesgraph.core.lowering.spec import Const, Expr, LoweredData, ModelSpec, Op, Ref, VariableSpec
 from bayesgraph.core.operator.operators import OPERATOR_TABLE, Operator
 from bayesgraph.core.scope import NamedObject, Scopetor
@@ -72,14 +73,17 @@ def collect_variables(root: NamedObject) -> list[VariableBase]:
 class _ExprLowerer:
     """Turns operator trees into spec expressions, inferring logical shapes with numpy."""
 
-    def __init__(self, members: dict[int, VariableBase], root: NamedObject) -> None:
+    def __init__(self, members: dict[int, VariableBase], root: NamedObject,
+                 aliases: dict[int, VariableBase] | None = None) -> None:
         self.members = members
         self.root = root
+        self.aliases = aliases or {}
         #: every ``index`` operator met: (owner, parameter, node, lowered operands)
         self.indices: list[tuple[str, str, Operator, tuple[Expr, ...]]] = []
 
     def lower(self, node: Any, owner: VariableBase, param: str) -> Expr:
         if isinstance(node, VariableBase):
+            node = self.aliases.get(id(node), node)  # a linked target reads its source
             if id(node) not in self.members:
                 raise GraphStructureError(
                     f"parameter {param!r} of {owner.global_name!r} reads "
@@ -472,19 +476,39 @@ def _interval(params: dict[str, Expr]) -> tuple[Any, Any]:
     return values.get("lower", -np.inf), values.get("upper", np.inf)
 
 
+def _same_data(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
 def _normalise_data(data: Any, variables: list[VariableBase], root: NamedObject,
-                    lowered_params: dict[str, dict[str, Expr]]
+                    lowered_params: dict[str, dict[str, Expr]],
+                    aliases: dict[int, VariableBase] | None = None,
+                    targets: list[VariableBase] = ()
                     ) -> tuple[int, dict[str, np.ndarray]]:
     linker: DataLinker = get_data_linker(data) if not isinstance(data, DataLinker) else data
-    by_id = {id(v): v for v in variables}
-    by_name = {v.global_name: v for v in variables}
+    aliases = aliases or {}
+    everything = [*variables, *targets]
+    by_id = {id(v): v for v in everything}
+    by_name = {v.global_name: v for v in everything}
     arrays: dict[str, np.ndarray] = {}
+    given_as: dict[str, str] = {}  # canonical name -> the name the data were given under
     counts: dict[str, int] = {}
     for key, values in linker.items():
-        var = _resolve_key(key, by_id, by_name, root)
-        if var.global_name in arrays:  # e.g. {g.y: a, "g/y": b}: which one was meant?
-            raise DataError(f"data for {var.global_name!r} are given twice (under two keys "
-                            "that name the same variable); give them once")
+        given = _resolve_key(key, by_id, by_name, root)
+        var = aliases.get(id(given), given)
+        if var.global_name in arrays:
+            first = given_as[var.global_name]
+            if first == given.global_name:  # e.g. {g.y: a, "g/y": b}: which one was meant?
+                raise DataError(f"data for {var.global_name!r} are given twice (under two "
+                                "keys that name the same variable); give them once")
+            if _same_data(arrays[var.global_name], _as_float_array(var, values)):
+                continue  # both ends of a link, with the same values
+            raise DataError(
+                f"data are given for {first!r} and for {given.global_name!r}, which are "
+                f"linked (one random quantity, {var.global_name!r}), and their values differ; "
+                "give the data for one end only"
+            )
+        given_as[var.global_name] = given.global_name
         array = _as_float_array(var, values)
         if var.is_dynamic:
             if array.ndim != len(var.shape) + 1 or array.shape[1:] != var.shape:
@@ -560,8 +584,11 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
     names = [v.global_name for v in variables]
     if len(set(names)) != len(names):  # pragma: no cover - prevented by scopes
         raise GraphStructureError("duplicate variable names in the graph")
+    aliases = alias_table(root, variables)  # linked targets are their sources
+    targets = [v for v in variables if id(v) in aliases]
+    variables = [v for v in variables if id(v) not in aliases]
     members = {id(v): v for v in variables}
-    lowerer = _ExprLowerer(members, root)
+    lowerer = _ExprLowerer(members, root, aliases)
 
     lowered: dict[str, dict[str, Expr]] = {}
     parents: dict[str, tuple[str, ...]] = {}
@@ -581,10 +608,17 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
             _check_parameter_shape(var, k, expr)
         lowered[var.global_name] = params
         constraints[var.global_name] = _lower_constraint(var)
-        parents[var.global_name] = tuple(p.global_name for p in var.get_parents())
-    order = _topological_order(variables, parents)
+        parents[var.global_name] = tuple(dict.fromkeys(
+            aliases.get(id(p), p).global_name for p in var.get_parents()))
+    try:
+        order = _topological_order(variables, parents)
+    except CyclicGraphError as err:
+        if not aliases:
+            raise
+        raise CyclicGraphError(f"{err} (a linked target is its source, so the cycle may pass "
+                               f"through the links: {describe_links(root)})") from None
 
-    n_data, arrays = _normalise_data(data, variables, root, lowered)
+    n_data, arrays = _normalise_data(data, variables, root, lowered, aliases, targets)
     _check_indices(lowerer.indices, arrays, _category_counts(variables, lowered))
     by_name = {v.global_name: v for v in variables}
     values: dict[str, np.ndarray] = {}
@@ -631,5 +665,6 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
             density_is_fixed=role == "observed" and parent_fixed,
             constraint=constraints[name],
         ))
-    spec = ModelSpec(root_name=root.global_name, n_data=n_data, variables=tuple(specs))
+    spec = ModelSpec(root_name=root.global_name, n_data=n_data, variables=tuple(specs),
+                     aliases=tuple((t.global_name, aliases[id(t)].global_name) for t in targets))
     return spec, LoweredData(values=values, missing=missing)

@@ -165,10 +165,27 @@ class ModelSpec:
     root_name: str
     n_data: int
     variables: tuple[VariableSpec, ...]
+    #: ``(target, canonical source)`` global names of linked targets: no variables of their
+    #: own, but every lookup by name accepts them
+    aliases: tuple[tuple[str, str], ...] = ()
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index.update({v.name: i for i, v in enumerate(self.variables)})
+        self._index.update({t: self._index[c] for t, c in self.aliases})
+
+    def canonical(self, name: str) -> str:
+        """The name of the variable that ``name`` stands for (a linked target: its source).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Variable
+        >>> from bayesgraph.core.lowering import lower
+        >>> spec, _ = lower(Variable("v"))
+        >>> spec.canonical("v")
+        'v'
+        """
+        return self.variables[self._index[name]].name if name in self._index else name
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -179,7 +196,7 @@ class ModelSpec:
         return name in self._index
 
     def variable(self, name: str) -> VariableSpec:
-        """Look a variable up by global name."""
+        """Look a variable up by global name (a linked target's name gives its source)."""
         return self.variables[self._index[name]]
 
     def unobserved(self) -> tuple[VariableSpec, ...]:

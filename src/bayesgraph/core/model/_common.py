@@ -44,6 +44,7 @@ def site_values(model: Any, values: Mapping | None, *, strict: bool = True
         if not isinstance(key, VariableBase) and name not in model.spec:
             candidate = f"{model.spec.root_name}/{name}"
             name = candidate if candidate in model.spec else name
+        name = model.spec.canonical(name)  # a linked target: its source
         site = model.program.site_of(name) if name in model.spec else None
         var = model.spec.variable(name) if name in model.spec else None
         if site is None or var is None or var.role == "observed":

@@ -442,7 +442,7 @@ class ModelBase:
                     f"{item.global_name!r} is not a variable of this model (built from "
                     f"{self.spec.root_name!r}); ask for a variable of the model's graph"
                 )
-            return _Leaf(item.global_name)
+            return _Leaf(self.spec.canonical(item.global_name))  # a linked target: its source
         if isinstance(item, Scopetor):
             result = {}
             for name, child in item.children.items():
@@ -453,7 +453,7 @@ class ModelBase:
         if isinstance(item, str):
             for candidate in (item, f"{self.spec.root_name}/{item}"):
                 if candidate in self.spec:
-                    return _Leaf(candidate)
+                    return _Leaf(self.spec.canonical(candidate))
             raise MissingVariableError(
                 f"{item!r} is not a variable of this model (built from {self.spec.root_name!r})"
             )

@@ -233,6 +233,7 @@ def _exported_names(model: Any, var_names: list[str] | None) -> list[str]:
     if var_names is None:
         return [v.name for v in spec.variables if v.role != "observed"]
     by_arviz = {variable_name(n): n for n in spec.names}
+    by_arviz.update({variable_name(t): c for t, c in spec.aliases})  # linked targets
     chosen = []
     for name in var_names:
         global_name = str(model._resolve(name)) if name not in by_arviz else by_arviz[name]

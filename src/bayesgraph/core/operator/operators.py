@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bayesgraph.exceptions import ExpressionError
+from bayesgraph.exceptions import DtypeError, ExpressionError, ShapeError
 
 
 def _sigmoid(x):
@@ -279,12 +279,8 @@ def as_node(value: Any) -> Any:
     >>> as_node([1, 2]).tolist()
     [1, 2]
     """
-    from bayesgraph.core.variable.parameter import Parameter
-
-    if isinstance(value, Parameter):
-        return value.value
     if isinstance(value, ExpressionBase):
-        return value
+        return value._node()
     try:
         array = np.asarray(value)
     except Exception as err:  # pragma: no cover - numpy raises many types
@@ -314,8 +310,9 @@ class ExpressionBase:
 
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
-    def _node(self):
-        return as_node(self)
+    def _node(self) -> Any:
+        """The expression node that stands for this object (a parameter: its value)."""
+        return self
 
     def __add__(self, other):
         return make("add", self._node(), as_node(other))
@@ -392,6 +389,22 @@ class ExpressionBase:
         )
 
 
+class ExpressionLeaf(ExpressionBase):
+    """A leaf of an expression tree that names a random quantity: the base of variables.
+
+    Operators and the lowering recognise variables through this class, so the expression
+    layer does not import the variable layer above it.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> isinstance(Variable("x"), ExpressionLeaf)
+    True
+    """
+
+    global_name: str
+
+
 def _freeze_key(key: Any) -> Any:
     """Make an index key hashable and free of expressions."""
     if isinstance(key, tuple):
@@ -403,16 +416,12 @@ def _freeze_key(key: Any) -> Any:
         _check_integer_array(array, key)
         return IndexArray(array.astype(np.int64).ravel().tolist())
     if isinstance(key, (float, np.floating)):
-        from bayesgraph.exceptions import DtypeError
-
         raise DtypeError(f"index {key!r} is not an integer: use integers, slices or integer "
                          "arrays")
     return key
 
 
 def _check_integer_array(array: np.ndarray, key: Any) -> None:
-    from bayesgraph.exceptions import DtypeError
-
     if array.size and array.dtype.kind not in "iu":
         raise DtypeError(f"index {key!r} is not an array of integers (dtype {array.dtype}): "
                          "use integers, slices or integer arrays")
@@ -429,8 +438,6 @@ def _is_operand(k: Any) -> bool:
 def _index_node(x: Any, entries: tuple[Any, ...]) -> Operator:
     """``x[entries]`` where some entries are variables or expressions: the ``index``
     operator, whose operands after ``x`` fill the :class:`Operand` places of its key."""
-    from bayesgraph.exceptions import DtypeError, ShapeError
-
     operands: list[Any] = []
     key: list[Any] = []
     for k in entries:
@@ -461,9 +468,7 @@ def _index_node(x: Any, entries: tuple[Any, ...]) -> Operator:
 
 
 def _describe(arg: Any) -> str:
-    from bayesgraph.core.variable.variable import VariableBase
-
-    if isinstance(arg, VariableBase):
+    if isinstance(arg, ExpressionLeaf):
         return arg.global_name
     if isinstance(arg, Operator):
         return arg.describe()
@@ -551,9 +556,7 @@ def _describe_entry(k: Any) -> str:
 
 
 def _walk_variables(node: Any):
-    from bayesgraph.core.variable.variable import VariableBase
-
-    if isinstance(node, VariableBase):
+    if isinstance(node, ExpressionLeaf):
         yield node
     elif isinstance(node, Operator):
         for arg in node.args:

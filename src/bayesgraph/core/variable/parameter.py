@@ -34,6 +34,9 @@ class Parameter(ExpressionBase):
         self.variable = variable
         self.name = name
 
+    def _node(self) -> Any:
+        return self.value
+
     @property
     def value(self) -> Any:
         """The parameter's value: a numpy array or an expression."""

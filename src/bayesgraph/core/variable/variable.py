@@ -24,11 +24,12 @@ from bayesgraph.core.distribution import (
     NormalDistribution,
     get_distribution_class,
 )
-from bayesgraph.core.operator.operators import ExpressionBase, Operator
+from bayesgraph.core.operator.operators import ExpressionLeaf, Operator
 from bayesgraph.core.scope import Scopetor, current_scope
+from bayesgraph.core.template import Copyable
 from bayesgraph.core.variable.constraint import Constraint
 from bayesgraph.core.variable.parameter import Parameter
-from bayesgraph.exceptions import DtypeError, ShapeError, UnknownParameterError
+from bayesgraph.exceptions import DtypeError, LinkError, ShapeError, UnknownParameterError
 
 _ALL_PARAMETER_NAMES = frozenset(
     name for cls in DISTRIBUTIONS.values() for name in cls.parameter_names()
@@ -71,7 +72,7 @@ def _normalise_shape(shape: Any, owner: str = "") -> tuple[int, ...]:
     return result
 
 
-class VariableBase(Scopetor, ExpressionBase):
+class VariableBase(Scopetor, ExpressionLeaf, Copyable):
     """Common base of :class:`Variable` and :class:`StaticVariable`.
 
     Parameters
@@ -180,6 +181,15 @@ class VariableBase(Scopetor, ExpressionBase):
 
     # -- parameters --------------------------------------------------------------------------
     def _set_parameter(self, key: str, value: Any) -> None:
+        link_in = self.__dict__.get("_link_in")
+        if link_in is not None:
+            source, made_by = link_in
+            raise LinkError(
+                f"cannot set {key!r} of {self.global_name!r}: it is linked to "
+                f"{source.global_name!r} (link {made_by.name!r}) and is the same random "
+                f"quantity, so its distribution is the source's; set {key!r} of "
+                f"{source.global_name!r} instead"
+            )
         self._distribution._owner_name = self.global_name
         if isinstance(value, Parameter):
             value = value.value
@@ -195,6 +205,8 @@ class VariableBase(Scopetor, ExpressionBase):
         return Scopetor.__getattr__(self, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "distribution" and self.__dict__.get("_link_in") is not None:
+            self._set_parameter("distribution", value)  # raises the LinkError
         if name.startswith("_") or name == "distribution":
             object.__setattr__(self, name, value)
             return
@@ -266,8 +278,4 @@ class StaticVariable(VariableBase):
     is_dynamic = False
 
 
-def _variable_children_only() -> None:
-    VariableBase._allowed_children = (VariableBase,)
-
-
-_variable_children_only()
+VariableBase._allowed_children = (VariableBase,)
