@@ -3,17 +3,15 @@
     PYTHONPATH=src python docs/make_pictures.py
 
 ``tests/test_picture.py`` checks that the committed files equal what this script draws now.
-The three-generation family is drawn when ``bayesgraph.core.graph.link`` exists.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import sys
 from pathlib import Path
 
-from bayesgraph.core import Entity, Graph, Variable
+from bayesgraph.core import Entity, Graph, Variable, link
 from bayesgraph.core.scope import no_name_injection
 from bayesgraph.core.utilities import picture
 
@@ -83,10 +81,7 @@ def pedigree(n: int = 10_000, founders: int = 1_000):
 @no_name_injection()
 def three_generations():
     """Grandparents, their daughter (made by MakeDaughter) and her daughter (made by
-    MakeDaughter again), wired with links; ``None`` while ``link`` is not available."""
-    if importlib.util.find_spec("bayesgraph.core.graph.link") is None:
-        return None
-    from bayesgraph.core.graph.link import link
+    MakeDaughter again), wired with links (the three-generation family of issue 13)."""
 
     man_t, woman_t, make_daughter = templates()
     make_daughter_t = make_daughter.get_template("MakeDaughter")
@@ -111,9 +106,7 @@ def pictures() -> dict[str, str]:
     made["make_daughter.svg"] = picture(templates()[2]).svg()
     graph, data = pedigree()
     made["pedigree.svg"] = picture(graph, data).svg()
-    three = three_generations()
-    if three is not None:
-        made["three_generations.svg"] = picture(*three).svg()
+    made["three_generations.svg"] = picture(*three_generations()).svg()
     return made
 
 

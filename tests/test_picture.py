@@ -220,34 +220,35 @@ def test_ten_thousand_entities_are_drawn_in_seconds():
 
 
 def test_links_are_dashed_arrows_from_source_to_target():
-    """Links drawn from ``graph._links`` (the links contract: ``Link.pairs()``)."""
+    """A link between variables is a dashed arrow between their nodes; its target's own
+    prior is ignored, so no dependency arrow enters the target."""
+    from bayesgraph.core import link
+
     with Graph("outer") as outer:
         source = Variable("source", mean=0, variance=1)
+        other = Variable("other", mean=0, variance=1)
         with Graph("inner"):
-            target = Variable("target", mean=0, variance=1)
-
-    class StubLink:  # the contract of bayesgraph.core.graph.link.Link
-        name, source_, target_ = "wire", source, target
-
-        def pairs(self):
-            return [(source, target)]
-
-    object.__setattr__(outer, "_links", [StubLink()])
+            target = Variable("target", mean=other, variance=1)
+        link(source, target, name="wire")
     root = parse(picture(outer).svg())
-    nodes = {g.get("data-name"): g.get("id") for g in find(root, "bg-node")}
-    (link,) = find(root, "bg-link")
-    assert (link.get("data-source"), link.get("data-target")) == (
-        nodes["outer/source"], nodes["outer/inner/target"])
-    assert link.get("stroke-dasharray") and "wire" in link.find(SVG + "title").text
+    nodes = {g.get("data-name"): g for g in find(root, "bg-node")}
+    ids = {name: g.get("id") for name, g in nodes.items()}
+    (arrow,) = find(root, "bg-link")
+    assert (arrow.get("data-source"), arrow.get("data-target")) == (
+        ids["outer/source"], ids["outer/inner/target"])
+    assert arrow.get("stroke-dasharray") and "wire" in arrow.find(SVG + "title").text
+    assert not find(root, "bg-dependency")  # target reads `other`, but its prior is ignored
+    assert "bg-linked" in classes(nodes["outer/inner/target"])
+    assert "bg-linked" not in classes(nodes["outer/source"])
     assert picture(outer).counts()["links"] == 1
 
 
-def test_links_made_with_link():
-    link_module = pytest.importorskip(
-        "bayesgraph.core.graph.link",
-        reason="bayesgraph.core.graph.link is not on this branch yet (links land on main)")
+def test_links_between_entities_are_one_arrow_between_their_boxes():
+    from bayesgraph.core import link
+
     with Entity("person") as person:
         Variable("g", mean=0, variance=1)
+        Variable("h", mean=person.g, variance=1)
     person_t = person.get_template("Person")
     with Graph("sub") as sub:
         with sub.inputs:
@@ -258,12 +259,17 @@ def test_links_made_with_link():
     sub_t = sub.get_template("Sub")
     with Graph("top") as top:
         founder = person_t("founder")
-        step = sub_t("step")
-        link_module.link(founder, step.inputs.parent)
+        first, second = sub_t("first"), sub_t("second")
+        link(founder, first.inputs.parent)
+        link(first.outputs.child, second.inputs.parent)
     root = parse(picture(top).svg())
-    nodes = {g.get("data-name"): g.get("id") for g in find(root, "bg-node")}
-    drawn = {(e.get("data-source"), e.get("data-target")) for e in find(root, "bg-link")}
-    assert (nodes["top/founder/g"], nodes["top/step/inputs/parent/g"]) in drawn
+    boxes = {g.get("data-name"): g.get("id") for g in find(root, "bg-box")}
+    drawn = {(e.get("data-source"), e.get("data-target")) for e in find(root, "bg-box-link")}
+    assert drawn == {(boxes["top/founder"], boxes["top/first/inputs/parent"]),
+                     (boxes["top/first/outputs/child"], boxes["top/second/inputs/parent"])}
+    linked = {g.get("data-name") for g in find(root, "bg-linked")}
+    assert linked == {f"top/{s}/inputs/parent/{v}" for s in ("first", "second") for v in "gh"}
+    assert picture(top).counts()["links"] == 2
 
 
 # -- files, Jupyter, the terminal ---------------------------------------------------------------
@@ -431,7 +437,8 @@ def test_the_pictures_in_the_docs_are_up_to_date():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     made = module.pictures()
-    assert {"family.svg", "make_daughter.svg", "pedigree.svg"} <= set(made)
+    assert set(made) == {"family.svg", "make_daughter.svg", "pedigree.svg",
+                         "three_generations.svg"}
     for name, svg in made.items():
         path = docs / "images" / name
         assert path.exists() and path.read_text(encoding="utf-8") == svg, (

@@ -121,12 +121,12 @@ def _fmt(value: float) -> str:
 class _Node:
     """One drawn variable; it stands for ``len(variables)`` variables of the graph."""
 
-    __slots__ = ("id", "var", "label", "variables", "observed", "partial", "box", "index",
-                 "w", "h", "x", "y", "plated")
+    __slots__ = ("id", "var", "label", "variables", "observed", "partial", "linked", "box",
+                 "index", "w", "h", "x", "y", "plated")
 
     def __init__(self, var: VariableBase, label: str, variables: list[VariableBase]) -> None:
         self.var, self.label, self.variables = var, label, variables
-        self.observed = self.partial = 0
+        self.observed = self.partial = self.linked = 0
         self.box: _Box | None = None
         self.index = 0
         self.w = self.h = self.x = self.y = 0.0
@@ -214,6 +214,7 @@ class _Builder:
     def __init__(self, plate_min: int | None, panels: bool, max_members: int) -> None:
         self.plate_min, self.panels, self.max_members = plate_min, panels, max_members
         self.node_of: dict[int, _Node] = {}
+        self.box_of: dict[int, _Box] = {}
         self.nodes: list[_Node] = []
         self.boxes: list[_Box] = []
 
@@ -224,6 +225,8 @@ class _Builder:
             return self.node(objs, label or first.name)
         box = _Box(first, _kind(first), label or first.name)
         self.boxes.append(box)
+        for obj in objs:
+            self.box_of[id(obj)] = box
         self.fill(box, objs)
         return box
 
@@ -312,14 +315,19 @@ class _Builder:
 
 def _node_size(node: _Node) -> None:
     name_w = text_width(node.label, _NAME_SIZE)
-    info_w = text_width(_info(node.var), _INFO_SIZE)
+    info_w = text_width(_info(node), _INFO_SIZE)
     inner = max(name_w, info_w)
     node.w = inner * 1.22 + 26 if node.var.is_dynamic else inner + 20
     node.h = _NODE_H
 
 
-def _info(var: VariableBase) -> str:
+def _info(node: _Node) -> str:
+    """The small second line of a node: its distribution (``linked`` for a link's target,
+    whose own prior is ignored), shape and dtype."""
+    var = node.var
     dist = type(var.distribution).__name__.replace("Distribution", "")
+    if node.linked == len(node.variables):
+        dist = "linked"
     dist = "no prior" if dist == "No" else dist
     parts = [dist]
     if var.shape:
@@ -410,6 +418,15 @@ def _order(items: list, edges: set[tuple[int, int]]) -> list[list[int]]:
             indegree[d] -= 1
             if indegree[d] == 0:
                 queue.append(d)
+    # A source sits right above the first item that reads it, not always at the top (a
+    # father who joins in the second generation is drawn beside the first).
+    has_pred = [False] * n_comp
+    for c in range(n_comp):
+        for d in comp_succ[c]:
+            has_pred[d] = True
+    for c in range(n_comp):
+        if not has_pred[c] and comp_succ[c]:
+            comp_layer[c] = min(comp_layer[d] for d in comp_succ[c]) - 1
     layer = [comp_layer[component[v]] for v in range(n)]
     layers: list[list[int]] = [[] for _ in range(max(layer, default=0) + 1)]
     for v in range(n):
@@ -582,32 +599,49 @@ class Picture:
         for i, box in enumerate(self._boxes):
             box.id = f"b{i}"
         node_of = builder.node_of
-        deps: dict[tuple[int, int], int] = {}
         index = {id(n): i for i, n in enumerate(self._nodes)}
+        link_edges: dict[tuple[int, int], list[str]] = {}
+        box_links: dict[tuple[int, int], list[str]] = {}
+        box_index = {id(b): i for i, b in enumerate(self._boxes)}
+        targets: set[int] = set()
+        if links:
+            for graph in _graphs(self._root_objects()):
+                for link in getattr(graph, "_links", None) or ():
+                    name = getattr(link, "name", None) or "link"
+                    pairs = link.pairs()
+                    targets.update(id(target) for _, target in pairs)
+                    # A link between two scopes drawn as boxes is one arrow between the boxes.
+                    source_box = builder.box_of.get(id(getattr(link, "source", None)))
+                    target_box = builder.box_of.get(id(getattr(link, "target", None)))
+                    if source_box is not None and target_box is not None:
+                        key = (box_index[id(source_box)], box_index[id(target_box)])
+                        box_links.setdefault(key, []).append(name)
+                        continue
+                    for source, target in pairs:
+                        src, dst = node_of.get(id(source)), node_of.get(id(target))
+                        if src is not None and dst is not None:
+                            key = (index[id(src)], index[id(dst)])
+                            link_edges.setdefault(key, []).append(name)
+        self._link_edges, self._box_links = link_edges, box_links
+        deps: dict[tuple[int, int], int] = {}
         for node in self._nodes:
+            node.linked = sum(id(v) in targets for v in node.variables)
             for var in node.variables:
+                if id(var) in targets:
+                    continue  # a link's target takes its source's value: its prior is ignored
                 for parent in var.get_parents():
                     src = node_of.get(id(parent))
                     if src is not None:
                         key = (index[id(src)], index[id(node)])
                         deps[key] = deps.get(key, 0) + 1
         self._deps = deps
-        link_edges: dict[tuple[int, int], list[str]] = {}
-        if links:
-            for graph in _graphs(self._root_objects()):
-                for link in getattr(graph, "_links", None) or ():
-                    for source, target in link.pairs():
-                        src, dst = node_of.get(id(source)), node_of.get(id(target))
-                        if src is not None and dst is not None:
-                            key = (index[id(src)], index[id(dst)])
-                            link_edges.setdefault(key, []).append(
-                                getattr(link, "name", None) or "link")
-        self._link_edges = link_edges
-        for a, b in list(deps) + list(link_edges):
-            if a == b:
+        ends = [(self._nodes[a], self._nodes[b]) for a, b in list(deps) + list(link_edges)]
+        ends += [(self._boxes[a], self._boxes[b]) for a, b in box_links]
+        for item_a, item_b in ends:
+            if item_a is item_b:
                 continue
-            ca, cb = _chain(self._nodes[a]), _chain(self._nodes[b])
-            ca.append((None, -1))  # the node itself
+            ca, cb = _chain(item_a), _chain(item_b)
+            ca.append((None, -1))  # the item itself
             cb.append((None, -2))
             for (box_a, ia), (box_b, ib) in zip(ca, cb):
                 if box_a is not box_b:
@@ -623,9 +657,9 @@ class Picture:
         _place(self._root, 14.0, 14.0)
 
     def _root_objects(self) -> list:
-        if isinstance(self._root, _Box) and self._root.obj is None:  # a panel's synthetic box
-            return [item.obj if isinstance(item, _Box) else item.var for item in self._root.items]
-        return [self.obj]
+        """Where to look for links: the whole tree the drawn object belongs to (a link is
+        kept by the innermost graph holding both ends, which may lie above the object)."""
+        return [self.obj.get_root()]
 
     # -- queries ------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -642,7 +676,8 @@ class Picture:
         """
         plates = sum(b.kind == "plate" for b in self._boxes)
         return {"boxes": len(self._boxes) - plates, "plates": plates, "nodes": len(self._nodes),
-                "dependencies": len(self._deps), "links": len(self._link_edges)}
+                "dependencies": len(self._deps),
+                "links": len(self._link_edges) + len(self._box_links)}
 
     # -- SVG ----------------------------------------------------------------------------------
     def _legend(self, width: float) -> tuple[list[str], float, float]:
@@ -656,7 +691,7 @@ class Picture:
             entries.append(("partial", "partly observed"))
         if self._deps:
             entries.append(("dependency", "dependency (parent \u2192 child)"))
-        if self._link_edges:
+        if self._link_edges or self._box_links:
             entries.append(("link", "link (source \u2192 target)"))
         if any(b.kind == "plate" for b in self._boxes):
             entries.append(("plate", "plate: \u00d7N siblings of one structure"))
@@ -708,6 +743,8 @@ class Picture:
         for (a, b), names in self._link_edges.items():
             out.append(_edge_svg(self._nodes[a], self._nodes[b], "link", len(names), names,
                                  self._nodes, ports[(a, b)]))
+        for (a, b), names in self._box_links.items():
+            out.append(_box_link_svg(self._boxes[a], self._boxes[b], names, self._nodes))
         out.append("</g>")
         for node in self._nodes:
             out.append(_node_svg(node, self._deps, self._nodes))
@@ -917,23 +954,25 @@ def _node_svg(node: _Node, deps: dict, nodes: list) -> str:
     else:
         fill, state = "#ffffff", "latent"
     cx, cy = node.x + node.w / 2, node.y + node.h / 2
-    out = [f'<g class="bg-node bg-{kind} bg-{state}" id="{node.id}" '
+    linked = " bg-linked" if node.linked else ""
+    dash = ' stroke-dasharray="5 3"' if node.linked else ""
+    out = [f'<g class="bg-node bg-{kind} bg-{state}{linked}" id="{node.id}" '
            f'data-name="{_esc(var.global_name)}" data-label="{_esc(node.label)}">']
     tip = _tooltip(node)
     out.append(f"<title>{_esc(tip)}</title>")
     if var.is_dynamic:
         out.append(f'<ellipse cx="{_fmt(cx)}" cy="{_fmt(cy)}" rx="{_fmt(node.w / 2)}" '
                    f'ry="{_fmt(node.h / 2)}" fill="{fill}" stroke="{colour}" '
-                   'stroke-width="1.6"/>')
+                   f'stroke-width="1.6"{dash}/>')
     else:
         out.append(f'<rect x="{_fmt(node.x)}" y="{_fmt(node.y)}" width="{_fmt(node.w)}" '
                    f'height="{_fmt(node.h)}" rx="3" fill="{fill}" stroke="{colour}" '
-                   'stroke-width="2.2"/>')
+                   f'stroke-width="2.2"{dash}/>')
     out.append(f'<text class="bg-label" x="{_fmt(cx)}" y="{_fmt(cy - 1.5)}" '
                f'font-size="{_NAME_SIZE:g}" fill="{_INK}" text-anchor="middle">'
                f"{_esc(node.label)}</text>")
     out.append(f'<text x="{_fmt(cx)}" y="{_fmt(cy + 11.5)}" font-size="{_INFO_SIZE:g}" '
-               f'fill="{_MUTED}" text-anchor="middle">{_esc(_info(var))}</text>')
+               f'fill="{_MUTED}" text-anchor="middle">{_esc(_info(node))}</text>')
     out.append("</g>")
     return "".join(out)
 
@@ -951,17 +990,24 @@ def _tooltip(node: _Node) -> str:
         text += "\n(observed)"
     elif node.partial:
         text += "\n(partly observed: some values are NaN)"
+    if node.linked:
+        text += ("\n(the target of a link: the same random quantity as its source; its own "
+                 "prior is ignored)")
     return text
 
 
-def _anchor(node: _Node, toward_x: float, toward_y: float) -> tuple[float, float]:
+def _round(item: _Node | _Box) -> bool:
+    return isinstance(item, _Node) and item.var.is_dynamic
+
+
+def _anchor(node: _Node | _Box, toward_x: float, toward_y: float) -> tuple[float, float]:
     """Where the line from the centre of ``node`` toward a point leaves its outline."""
     cx, cy = node.x + node.w / 2, node.y + node.h / 2
     dx, dy = toward_x - cx, toward_y - cy
     if dx == 0 and dy == 0:
         return cx, cy
     a, b = node.w / 2, node.h / 2
-    if node.var.is_dynamic:
+    if _round(node):
         t = 1.0 / ((dx / a) ** 2 + (dy / b) ** 2) ** 0.5
     else:
         t = min(a / abs(dx) if dx else float("inf"), b / abs(dy) if dy else float("inf"))
@@ -987,13 +1033,14 @@ def _hits(curve: tuple, obstacles: list[_Node]) -> bool:
         for n in near:
             a, b = n.w / 2 + 4, n.h / 2 + 4
             dx, dy = x - (n.x + n.w / 2), y - (n.y + n.h / 2)
-            if (dx / a) ** 2 + (dy / b) ** 2 <= 1.0 if n.var.is_dynamic else (
+            if (dx / a) ** 2 + (dy / b) ** 2 <= 1.0 if _round(n) else (
                     abs(dx) <= a and abs(dy) <= b):
                 return True
     return False
 
 
-def _curve(src: _Node, dst: _Node, shift: float, ports: tuple[float, float]) -> tuple:
+def _curve(src: _Node | _Box, dst: _Node | _Box, shift: float,
+           ports: tuple[float, float]) -> tuple:
     """A cubic from ``src`` to ``dst``; ``shift`` pushes its middle sideways, ``ports`` move
     its ends along the outlines (so that arrows into one node do not share an arrowhead)."""
     scx, scy = src.x + src.w / 2, src.y + src.h / 2
@@ -1027,6 +1074,32 @@ def _curve(src: _Node, dst: _Node, shift: float, ports: tuple[float, float]) -> 
 # arrowhead (sign +1 here), a little to the other side only after a larger push to its own.
 _SHIFTS = (0.0, 30.0, 60.0, -30.0, 90.0, -60.0, 120.0, -90.0, 150.0, -120.0, 180.0, -150.0,
            210.0, -180.0, 240.0, -210.0)
+
+
+def _box_link_svg(src: _Box, dst: _Box, names: list[str], obstacles: list[_Node]) -> str:
+    """One dashed arrow for the links between two scopes drawn as boxes."""
+    def within(n: _Node, box: _Box) -> bool:
+        return (box.x <= n.x and n.x + n.w <= box.x + box.w and box.y <= n.y
+                and n.y + n.h <= box.y + box.h)
+
+    label = (f"link {', '.join(sorted(set(names)))}: {src.obj.global_name} \u2192 "
+             f"{dst.obj.global_name} (each variable of the target is the same random "
+             "quantity as the source's of the same relative name)")
+    others = [n for n in obstacles if not within(n, src) and not within(n, dst)]
+    curve = _curve(src, dst, 0.0, (0.0, 0.0))
+    if _hits(curve, others):
+        for shift in _SHIFTS[1:]:
+            candidate = _curve(src, dst, shift, (0.0, 0.0))
+            if not _hits(candidate, others):
+                curve = candidate
+                break
+    (x1, y1), (c1x, c1y), (c2x, c2y), (x2, y2) = curve
+    d = (f"M{_fmt(x1)},{_fmt(y1)} C{_fmt(c1x)},{_fmt(c1y)} {_fmt(c2x)},{_fmt(c2y)} "
+         f"{_fmt(x2)},{_fmt(y2)}")
+    return (f'<path d="{d}" class="bg-edge bg-link bg-box-link" data-source="{src.id}" '
+            f'data-target="{dst.id}" fill="none" stroke="{_LINK}" stroke-width="1.7" '
+            f'stroke-dasharray="7 4" marker-end="url(#bg-arrow-link)">'
+            f"<title>{_esc(label)}</title></path>")
 
 
 def _ports(edges: list[tuple[int, int]], nodes: list[_Node]) -> dict[tuple[int, int],
