@@ -443,3 +443,41 @@ def test_the_pictures_in_the_docs_are_up_to_date():
         path = docs / "images" / name
         assert path.exists() and path.read_text(encoding="utf-8") == svg, (
             f"docs/images/{name} is out of date: run PYTHONPATH=src python docs/make_pictures.py")
+
+
+def test_linked_members_of_one_plate_get_a_loop_and_nested_plates_count_all_members():
+    from bayesgraph.core import link
+
+    with Entity("person") as person:
+        Variable("g", mean=0, variance=1)
+    person_t = person.get_template("Person")
+    with Graph("row") as row:
+        people = [person_t(f"p{i}") for i in range(7)]
+        for before, after in zip(people[1:-1], people[2:]):
+            link(before, after)
+    root = parse(picture(row).svg())
+    (loop,) = [e for e in find(root, "bg-box-link")
+               if e.get("data-source") == e.get("data-target")]
+    (plate,) = find(root, "bg-plate")
+    assert loop.get("data-source") == plate.get("id") and plate.get("data-count") == "7"
+
+    # A plate of 6 families, each with a plate of 5 children: one node per child variable
+    # stands for all 30, and observing 3 of them half-shades it.
+    with Entity("child") as child:
+        Variable("h", mean=0, variance=1)
+    child_t = child.get_template("Child")
+    with Entity("household") as household:
+        for i in range(5):
+            child_t(f"c{i}")
+    household_t = household.get_template("Household")
+    with Graph("town") as town:
+        homes = [household_t(f"home{i}") for i in range(6)]
+    data = {homes[i].c0.h: [1.0] for i in range(3)}
+    pic = picture(town, data)
+    root = parse(pic.svg())
+    counts = sorted(int(p.get("data-count")) for p in find(root, "bg-plate"))
+    assert counts == [5, 6]
+    (node,) = find(root, "bg-node")
+    assert "bg-partial" in classes(node) and "30 variables" in node.find(SVG + "title").text
+    assert "3 observed" in node.find(SVG + "title").text
+    assert "home0 \u2026 home5: all 6" in pic.html()

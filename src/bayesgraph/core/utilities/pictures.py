@@ -122,7 +122,7 @@ class _Node:
     """One drawn variable; it stands for ``len(variables)`` variables of the graph."""
 
     __slots__ = ("id", "var", "label", "variables", "observed", "partial", "linked", "box",
-                 "index", "w", "h", "x", "y", "plated")
+                 "index", "w", "h", "x", "y")
 
     def __init__(self, var: VariableBase, label: str, variables: list[VariableBase]) -> None:
         self.var, self.label, self.variables = var, label, variables
@@ -130,7 +130,6 @@ class _Node:
         self.box: _Box | None = None
         self.index = 0
         self.w = self.h = self.x = self.y = 0.0
-        self.plated = False
 
 
 class _Box:
@@ -211,19 +210,19 @@ def _range_title(names: list[str]) -> str:
 class _Builder:
     """Turns the scope tree into boxes and nodes, grouping siblings into plates."""
 
-    def __init__(self, plate_min: int | None, panels: bool, max_members: int) -> None:
-        self.plate_min, self.panels, self.max_members = plate_min, panels, max_members
+    def __init__(self, plate_min: int | None) -> None:
+        self.plate_min = plate_min
         self.node_of: dict[int, _Node] = {}
         self.box_of: dict[int, _Box] = {}
         self.nodes: list[_Node] = []
         self.boxes: list[_Box] = []
 
     # An item stands for a list of equivalent objects (one per member of every plate above it).
-    def item(self, objs: list, label: str | None = None) -> _Node | _Box:
+    def item(self, objs: list) -> _Node | _Box:
         first = objs[0]
         if isinstance(first, VariableBase):
-            return self.node(objs, label or first.name)
-        box = _Box(first, _kind(first), label or first.name)
+            return self.node(objs, first.name)
+        box = _Box(first, _kind(first), first.name)
         self.boxes.append(box)
         for obj in objs:
             self.box_of[id(obj)] = box
@@ -302,7 +301,6 @@ class _Builder:
             plate = _Box(members[0], "plate", "", count=len(names), members=members)
             self.boxes.append(plate)
             node = self.node(peers, title)
-            node.plated = True
             self.add(plate, node)
             return plate
         plate = self.item(peers)  # the first member's box stands for all: decorate it
@@ -539,8 +537,7 @@ class Picture:
     """
 
     def __init__(self, obj: NamedObject, data: Mapping | None = None, *,
-                 plate_min: int | None = 5, max_members: int = 40,
-                 _panels: bool = True) -> None:
+                 plate_min: int | None = 5, max_members: int = 40) -> None:
         if not isinstance(obj, NamedObject):
             raise OptionError(
                 f"picture() draws a Graph, Entity or Variable, got {type(obj).__name__}")
@@ -557,23 +554,17 @@ class Picture:
         self.plate_min = None if plate_min is None else int(plate_min)
         self.max_members = int(max_members)
         self._status = observed_status(obj, data)
-        self._data = data
-        builder = _Builder(self.plate_min, _panels, self.max_members)
+        builder = _Builder(self.plate_min)
         self._root = builder.item([obj])
         self._finish(builder, links=True)
-        self._panels: list[tuple[_Box, Picture | None]] = []
-        if _panels:
-            for box in builder.boxes:
-                if box.kind == "plate":
-                    self._panels.append((box, self._panel(box)))
 
     @classmethod
     def _of_members(cls, plate: _Box, parent: Picture) -> Picture:
         """A picture of the first members of ``plate``, one by one, in a synthetic box."""
         pic = cls.__new__(cls)
         pic.obj, pic.plate_min, pic.max_members = plate.obj, parent.plate_min, parent.max_members
-        pic._status, pic._data, pic._panels = parent._status, parent._data, []
-        builder = _Builder(parent.plate_min, False, parent.max_members)
+        pic._status = parent._status
+        builder = _Builder(parent.plate_min)
         shown = plate.members[:parent.max_members]
         title = (f"{plate.title}: all {plate.count}" if len(shown) == plate.count
                  else f"{plate.title}: the first {len(shown)} of {plate.count}")
@@ -776,10 +767,11 @@ class Picture:
                  '<button type="button" data-zoom="0" title="actual size">1:1</button>'
                  "</div>",
                  f'<div class="bg-canvas">{self.svg(_interactive=True)}</div>']
-        if self._panels:
+        plates = [box for box in self._boxes if box.kind == "plate"]
+        if plates:  # each plate's members, drawn now (only the HTML view needs them)
             parts.append('<div class="bg-plates">')
-            for box, panel in self._panels:
-                parts.append(self._plate_details(uid, box, panel))
+            for box in plates:
+                parts.append(self._plate_details(uid, box, self._panel(box)))
             parts.append("</div>")
         parts.append(f"<script>{_SCRIPT.replace('#ID', uid)}</script>")
         parts.append("</div>")
@@ -1085,6 +1077,14 @@ def _box_link_svg(src: _Box, dst: _Box, names: list[str], obstacles: list[_Node]
     label = (f"link {', '.join(sorted(set(names)))}: {src.obj.global_name} \u2192 "
              f"{dst.obj.global_name} (each variable of the target is the same random "
              "quantity as the source's of the same relative name)")
+    attrs = (f'class="bg-edge bg-link bg-box-link" data-source="{src.id}" '
+             f'data-target="{dst.id}" fill="none" stroke="{_LINK}" stroke-width="1.7" '
+             'stroke-dasharray="7 4" marker-end="url(#bg-arrow-link)"')
+    if src is dst:  # members of one plate linked to each other: a loop on its right side
+        x, y = src.x + src.w, src.y + min(src.h / 2, 60.0)
+        d = (f"M{_fmt(x)},{_fmt(y - 14)} C{_fmt(x + 40)},{_fmt(y - 34)} "
+             f"{_fmt(x + 40)},{_fmt(y + 34)} {_fmt(x + 1)},{_fmt(y + 14)}")
+        return f'<path d="{d}" {attrs}><title>{_esc(label)}</title></path>'
     others = [n for n in obstacles if not within(n, src) and not within(n, dst)]
     curve = _curve(src, dst, 0.0, (0.0, 0.0))
     if _hits(curve, others):
@@ -1096,10 +1096,7 @@ def _box_link_svg(src: _Box, dst: _Box, names: list[str], obstacles: list[_Node]
     (x1, y1), (c1x, c1y), (c2x, c2y), (x2, y2) = curve
     d = (f"M{_fmt(x1)},{_fmt(y1)} C{_fmt(c1x)},{_fmt(c1y)} {_fmt(c2x)},{_fmt(c2y)} "
          f"{_fmt(x2)},{_fmt(y2)}")
-    return (f'<path d="{d}" class="bg-edge bg-link bg-box-link" data-source="{src.id}" '
-            f'data-target="{dst.id}" fill="none" stroke="{_LINK}" stroke-width="1.7" '
-            f'stroke-dasharray="7 4" marker-end="url(#bg-arrow-link)">'
-            f"<title>{_esc(label)}</title></path>")
+    return f'<path d="{d}" {attrs}><title>{_esc(label)}</title></path>'
 
 
 def _ports(edges: list[tuple[int, int]], nodes: list[_Node]) -> dict[tuple[int, int],
