@@ -1199,7 +1199,8 @@ _STYLE = """<style>
 #ID .bg-bar { margin: 4px 0 6px; font-size: 13px; }
 #ID .bg-bar button { margin-left: 4px; min-width: 28px; font-size: 12px; cursor: pointer; }
 #ID .bg-muted { color: #5b6673; }
-#ID .bg-canvas { overflow: auto; max-width: 100%; max-height: 85vh; border: 1px solid #dde3ea; }
+#ID .bg-canvas { overflow: auto; max-width: 100%; max-height: 85vh; width: fit-content;
+  border: 1px solid #dde3ea; }
 #ID .bg-canvas svg { display: block; }
 #ID .bg-plate { cursor: pointer; }
 #ID .bg-edge.bg-hot { stroke: #e67e22; stroke-width: 2.6; }
