@@ -8,10 +8,11 @@ when they observe them in part), solid arrows run from each variable to the vari
 parameters read it, and dashed arrows from each link's source to its target.
 
 Siblings of the same structure (the instances of one template, or any entities or variables
-with the same children, distributions, shapes and expression structure; constants may differ)
-are drawn once, as a *plate* with its count, when there are at least ``plate_min`` of them: a
-graph of 10,000 persons is one box marked ``x10000``. The interactive HTML view lists every
-plate's members under the picture, with the first of them drawn one by one.
+with the same children, distributions, shapes and expression structure; constants may differ,
+and split the group only where they take a few values) are drawn once, as a *plate* with its
+count, when there are at least ``plate_min`` of them: 10,000 persons from one template are one
+box marked ``\u00d710000``. The interactive HTML view lists every plate's members under the
+picture, with the first of them drawn one by one.
 
 Everything is computed here in pure Python (a layered layout inside each box, hand-written
 SVG); nothing is loaded from the network and nothing outside the standard library and numpy is
@@ -556,7 +557,7 @@ class Picture:
         self._status = observed_status(obj, data)
         builder = _Builder(self.plate_min)
         self._root = builder.item([obj])
-        self._finish(builder, links=True)
+        self._finish(builder, links=True, prefix="")
 
     @classmethod
     def _of_members(cls, plate: _Box, parent: Picture) -> Picture:
@@ -573,7 +574,7 @@ class Picture:
         for member in shown:
             builder.add(root, builder.item([member]))
         pic._root = root
-        pic._finish(builder, links=True)
+        pic._finish(builder, links=True, prefix=f"{plate.id}-")  # ids unique in the page
         return pic
 
     def _panel(self, plate: _Box) -> Picture | None:
@@ -581,14 +582,14 @@ class Picture:
             return None
         return Picture._of_members(plate, self)
 
-    def _finish(self, builder: _Builder, links: bool) -> None:
+    def _finish(self, builder: _Builder, links: bool, prefix: str) -> None:
         self._nodes, self._boxes = builder.nodes, builder.boxes
         for i, node in enumerate(self._nodes):
-            node.id = f"n{i}"
+            node.id = f"{prefix}n{i}"
             node.observed = sum(self._status.get(id(v)) == "observed" for v in node.variables)
             node.partial = sum(self._status.get(id(v)) == "partial" for v in node.variables)
         for i, box in enumerate(self._boxes):
-            box.id = f"b{i}"
+            box.id = f"{prefix}b{i}"
         node_of = builder.node_of
         index = {id(n): i for i, n in enumerate(self._nodes)}
         link_edges: dict[tuple[int, int], list[str]] = {}
@@ -698,7 +699,7 @@ class Picture:
             widest = max(widest, x - 22)
         return parts, widest, y + 20
 
-    def svg(self, *, legend: bool = True, _interactive: bool = False) -> str:
+    def svg(self, *, legend: bool = True, _interactive: bool = False, _defs: bool = True) -> str:
         """Return the picture as a standalone SVG document (a string).
 
         Examples
@@ -721,7 +722,7 @@ class Picture:
         out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_fmt(width)}" '
                f'height="{_fmt(height)}" viewBox="0 0 {_fmt(width)} {_fmt(height)}" '
                f'font-family="{_FONT}" class="bg-picture" data-name="{_esc(self._name())}">',
-               f"<title>{_esc(self._name())}</title>", _DEFS,
+               f"<title>{_esc(self._name())}</title>", _DEFS if _defs else "",
                f'<rect x="0" y="0" width="{_fmt(width)}" height="{_fmt(height)}" '
                'fill="#ffffff"/>']
         for box in _boxes_in_order(root):
@@ -787,7 +788,8 @@ class Picture:
                 + "</summary>")
         body = []
         if panel is not None:
-            body.append(f'<div class="bg-canvas">{panel.svg(legend=False)}</div>')
+            # the markers are the page's main picture's (one set of ids per page)
+            body.append(f'<div class="bg-canvas">{panel.svg(legend=False, _defs=False)}</div>')
         body.append('<div class="bg-names">' + ", ".join(_esc(n) for n in listed)
                     + (f" \u2026 and {more} more" if more else "") + "</div>")
         return (f'<details class="bg-plate-details" id="{uid}-{box.id}">{head}'
