@@ -33,7 +33,11 @@ Usage::
     PYTHONPATH=src python benchmarks/bench_pedigree.py --sizes 300 --grouping off --methods MAP
 
 ``--grouping off`` compiles one site per variable (the reference path), to measure what
-grouping saves. ``--kwargs MAPFisher='{"max_dense_dimension": 100000}'`` passes options.
+grouping saves. ``--wiring links`` writes the same pedigree with a graph template per family
+(inputs mother and father, output child) and ``link`` between families instead of
+assignments (issue 13 item 6); ``--wiring both`` measures both, one after the other, and
+prints the ratio of the fit times (construct + solve) links / assignments.
+``--kwargs MAPFisher='{"max_dense_dimension": 100000}'`` passes options.
 """
 
 from __future__ import annotations
@@ -105,6 +109,51 @@ def build(n: int, seed: int):
                 child.mean = (persons[mothers[i]].genetic_factor
                               + persons[fathers[i]].genetic_factor) / 2
                 child.variance = VARIANCES["child"]
+    _, heights = simulate(n, seed)
+    data = {persons[i].height: [heights[i]] for i in observed}
+    return graph, persons, data
+
+
+def build_linked(n: int, seed: int):
+    """The same pedigree from a graph template per family, wired with links.
+
+    ``MakeDaughter``/``MakeSon`` hold ``inputs.mother`` (a Woman), ``inputs.father`` (a Man)
+    and ``outputs.child``, whose genetic factor has mean ``(mother + father) / 2``. Every
+    non-founder is the child of one instance, whose inputs are linked to the parents.
+    """
+    from bayesgraph.core import Entity, Graph, Variable, link
+
+    with Entity("woman") as woman:
+        factor = Variable("genetic_factor", mean=0, variance=VARIANCES["founder"])
+        Variable("height", mean=BASE_HEIGHT[0] + factor, variance=VARIANCES["height"])
+    with Entity("man") as man:
+        factor = Variable("genetic_factor", mean=0, variance=VARIANCES["founder"])
+        Variable("height", mean=BASE_HEIGHT[1] + factor, variance=VARIANCES["height"])
+    Woman, Man = woman.get_template("Woman"), man.get_template("Man")
+    families = []
+    for child_template in (Woman, Man):
+        with Graph("make_child") as make_child:
+            with make_child.inputs:
+                Woman("mother")
+                Man("father")
+            with make_child.outputs:
+                child_template("child")
+            gf = make_child.outputs.child.genetic_factor
+            gf.mean = (make_child.inputs.mother.genetic_factor
+                       + make_child.inputs.father.genetic_factor) / 2
+            gf.variance = VARIANCES["child"]
+        families.append(make_child.get_template())
+    mothers, fathers, observed = structure(n, seed)
+    persons = []
+    with Graph("pedigree") as graph:
+        for i in range(n):
+            if mothers[i] < 0:
+                persons.append((Woman, Man)[i % 2](f"p{i}"))
+                continue
+            family = families[i % 2](f"family{i}")
+            link(persons[mothers[i]], family.inputs.mother)
+            link(persons[fathers[i]], family.inputs.father)
+            persons.append(family.outputs.child)
     _, heights = simulate(n, seed)
     data = {persons[i].height: [heights[i]] for i in observed}
     return graph, persons, data
@@ -184,12 +233,13 @@ def check_oracle() -> None:
 
 
 # -- one measurement (in a child process) -----------------------------------------------------
-def child(n: int, method: str, seed: int, grouping: bool, options: dict) -> dict:
+def child(n: int, method: str, seed: int, grouping: bool, options: dict,
+          wiring: str = "assign") -> dict:
     import bayesgraph.core.model as models
 
     cls = getattr(models, f"{method}Model")
     t0 = time.perf_counter()
-    graph, persons, data = build(n, seed)
+    graph, persons, data = (build_linked if wiring == "links" else build)(n, seed)
     t1 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -202,7 +252,8 @@ def child(n: int, method: str, seed: int, grouping: bool, options: dict) -> dict
         variances = np.ravel(model.get_variances(factors)) if method != "MAP" else None
         t4 = time.perf_counter()
     return {
-        "n": n, "method": method, "build": t1 - t0, "construct": t2 - t1, "solve": t3 - t2,
+        "n": n, "method": method, "wiring": wiring, "build": t1 - t0, "construct": t2 - t1,
+        "solve": t3 - t2,
         "results": t4 - t3, "total": t4 - t0,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "sites": len(model.program.latent_sites),
@@ -213,7 +264,7 @@ def child(n: int, method: str, seed: int, grouping: bool, options: dict) -> dict
     }
 
 
-def measure(n: int, method: str, args: argparse.Namespace) -> dict:
+def measure(n: int, method: str, args: argparse.Namespace, wiring: str = "assign") -> dict:
     env = dict(os.environ)
     if args.cache == "cold":
         env["BAYESGRAPH_COMPILATION_CACHE"] = "0"
@@ -225,7 +276,7 @@ def measure(n: int, method: str, args: argparse.Namespace) -> dict:
         options.update({"num_warmup": 200, "num_samples": 200, "num_chains": 1,
                         "progress_bar": False, **options})
     command = [sys.executable, __file__, "--child", str(n), method, str(args.seed),
-               args.grouping, json.dumps(options)]
+               args.grouping, json.dumps(options), wiring]
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env,
                               timeout=args.timeout)
@@ -247,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", choices=("cold", "warm"), default="cold")
     parser.add_argument("--advi-steps", type=int, default=2000)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--wiring", choices=("assign", "links", "both"), default="assign",
+                        help="assignments between persons, links between family graphs, or both")
     parser.add_argument("--kwargs", nargs="*", default=[],
                         help="METHOD='{json options}' passed to the model class")
     args = parser.parse_args(argv)
@@ -257,18 +310,25 @@ def main(argv: list[str] | None = None) -> int:
           f"grouping {args.grouping}, cache {args.cache}, seed {args.seed}")
     failed = False
     records: dict[tuple[str, int], dict] = {}
-    print("| persons | method | sites | path | build | construct | solve | results | total "
-          "| peak MB | max err / sd | max rel. var err | warnings |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    wirings = ["assign", "links"] if args.wiring == "both" else [args.wiring]
+    print("| persons | method | wiring | sites | path | build | construct | solve | results "
+          "| total | peak MB | max err / sd | max rel. var err | warnings |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    ratios = []
     for n in args.sizes:
         exact_mean, exact_var = exact(n, args.seed, variances=n <= 1000)
         sd = np.sqrt(exact_var) if exact_var is not None else None
-        for method in args.methods:
-            r = measure(n, method, args)
-            records[(method, n)] = r
+        for method, wiring in [(m, w) for m in args.methods for w in wirings]:
+            r = measure(n, method, args, wiring)
+            records[(method, n) if wiring == wirings[0] else (method, n, wiring)] = r
             if "error" in r:
-                print(f"| {n} | {method} | | | | | | | | | {r['error']} | | |")
+                print(f"| {n} | {method} | {wiring} | | | | | | | | | {r['error']} | | |")
                 continue
+            if wiring == "links" and "construct" in records.get((method, n), {}):
+                base = records[(method, n)]
+                ratios.append((n, method, (r["construct"] + r["solve"])
+                               / (base["construct"] + base["solve"]),
+                               r["sites"] == base["sites"]))
             means = np.asarray(r["means"])
             scale = sd if sd is not None else np.sqrt(VARIANCES["child"])
             err = float(np.max(np.abs(means - exact_mean) / scale))
@@ -280,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             if method == "MAPFisher" and var_err != "" and r["path"] == "dense" \
                     and var_err > 1e-6:
                 failed = True
-            print(f"| {n} | {method} | {r['sites']} | {r['path']} | {r['build']:.2f} | "
+            print(f"| {n} | {method} | {wiring} | {r['sites']} | {r['path']} | {r['build']:.2f} | "
                   f"{r['construct']:.2f} | {r['solve']:.2f} | {r['results']:.2f} | "
                   f"{r['total']:.2f} | {r['peak_mb']:.0f} | {err:.1e} | "
                   + (f"{var_err:.1e}" if var_err != "" else "") + f" | "
@@ -294,14 +354,19 @@ def main(argv: list[str] | None = None) -> int:
                 slope = math.log(rb["total"] / ra["total"]) / math.log(b / a)
                 parts.append(f"{a}->{b}: {slope:.2f}")
         print(f"  {method}: " + ", ".join(parts))
+    for n, method, ratio, same_sites in ratios:
+        print(f"  links / assignments, {method} at {n}: fit time (construct + solve) x{ratio:.2f}"
+              f", {'the same' if same_sites else 'DIFFERENT'} sites")
+        failed = failed or not same_sites
     if failed:
-        print("FAIL: MAP or MAPFisher differ from the exact posterior")
+        print("FAIL: MAP or MAPFisher differ from the exact posterior, or links changed sites")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        n, method, seed, grouping, options = sys.argv[2:7]
-        print(json.dumps(child(int(n), method, int(seed), grouping == "on", json.loads(options))))
+        n, method, seed, grouping, options, wiring = sys.argv[2:8]
+        print(json.dumps(child(int(n), method, int(seed), grouping == "on", json.loads(options),
+                               wiring)))
         sys.exit(0)
     sys.exit(main())

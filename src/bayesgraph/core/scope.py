@@ -458,6 +458,13 @@ class Scopetor(NamedObject):
                 f"cannot create {type(child).__name__} {child.name!r} inside "
                 f"{type(self).__name__} {self.global_name!r}: it may only contain {allowed}"
             )
+        if hasattr(type(self), child.name):
+            raise ScopeError(
+                f"cannot name a child of {type(self).__name__} {self.global_name!r} "
+                f"{child.name!r}: {self.global_name.split('/')[-1]}.{child.name} is the "
+                f"{type(self).__name__}'s own attribute, so the child could not be reached by "
+                "that name; choose another name"
+            )
         if child.name in self._children:
             raise DuplicateNameError(
                 f"{self.global_name!r} already has a child named {child.name!r}; "

@@ -497,6 +497,8 @@ class Program:
         params = self._parameters(group, env, data)
         if group.deterministic:
             value = jnp.broadcast_to(params["mean"], full).astype(jnp.result_type(float))
+            if group.dtype != "float":  # an int (bool) Dirac holds whole numbers (0 or 1)
+                value = jnp.round(value) if group.dtype == "int" else (value > 0.5) * 1.0
             if group.role == "observed":
                 value = data["values"][group.name]
             elif group.role == "partial":

@@ -173,9 +173,10 @@ def _category_counts(variables: list[VariableBase], lowered: dict[str, dict[str,
             counts[var.global_name] = 2
         elif support == "categories":
             params = lowered[var.global_name]
-            weights = params.get("probabilities", params.get("logits"))
-            if weights is not None and weights.shape:
-                counts[var.global_name] = int(weights.shape[-1])
+            count = type(var.distribution).category_count(
+                {k: tuple(v.shape) for k, v in params.items()})
+            if count is not None:
+                counts[var.global_name] = count
     return counts
 
 
@@ -433,7 +434,7 @@ def _check_values(var: VariableBase, array: np.ndarray, params: dict[str, Expr])
     if support == "positive" and (finite <= 0).any():
         raise DataError(f"data for {name!r} ({dist}) must be > 0")
     if support == "categories":
-        k = next(iter(params.values())).shape[-1]
+        k = type(var.distribution).category_count({p: tuple(v.shape) for p, v in params.items()})
         if ((finite < 0) | (finite >= k)).any():
             raise DataError(
                 f"data for {name!r} ({dist} with {k} categories) must lie in 0 .. {k - 1}"
@@ -654,6 +655,15 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
                 role, n_missing = "partial", int(mask.sum())
                 missing[name] = np.flatnonzero(mask).astype(np.int64)
                 values[name] = np.where(mask, 0.0, array)
+        if (var.dtype in ("int", "bool") and role != "observed"
+                and dist_name != "DiracDistribution" and not type(var.distribution).discrete):
+            raise DtypeError(
+                f"{name!r} has dtype {var.dtype!r}, but its {dist_name} is continuous: its "
+                f"{'missing' if role == 'partial' else 'unobserved'} values would not be whole "
+                "numbers in the draws its children see; give data for all of it, use a "
+                "discrete distribution (Poisson, Binomial, NegativeBinomial, Categorical, "
+                "Bernoulli), or dtype='float'"
+            )
         parent_fixed = all(value_fixed[p] for p in parents[name])
         value_fixed[name] = role == "observed" or (
             dist_name == "DiracDistribution" and role == "latent" and parent_fixed)

@@ -17,11 +17,13 @@ Examples
 
 from __future__ import annotations
 
+import builtins
+import functools
 from typing import Any
 
 import numpy as np
 
-from bayesgraph.core.operator.operators import as_node, make
+from bayesgraph.core.operator.operators import ExpressionBase, as_node, make
 
 __all__ = [
     "exp", "log", "log1p", "expm1", "sqrt", "square", "sin", "cos", "tan", "arcsin", "arccos",
@@ -67,7 +69,22 @@ arctan = _unary("arctan")
 sinh = _unary("sinh")
 cosh = _unary("cosh")
 tanh = _unary("tanh")
-abs = _unary("abs")  # noqa: A001 - numpy-like name, shadows the builtin on purpose
+_abs = _unary("abs")
+
+
+def abs(x: Any):  # noqa: A001 - numpy-like name; plain numbers get the builtin
+    """Elementwise absolute value of an expression; Python's ``abs`` for anything else.
+
+    ``from bayesgraph.core import *`` binds this name, so plain numbers and arrays keep the
+    built-in's behaviour.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> abs(Variable("x")).op, abs(-3)
+    ('abs', 3)
+    """
+    return _abs(x) if isinstance(x, ExpressionBase) else builtins.abs(x)
 sign = _unary("sign")
 sigmoid = _unary("sigmoid")
 softplus = _unary("softplus")
@@ -99,7 +116,22 @@ greater_equal = _binary("greater_equal")
 less_equal = _binary("less_equal")
 equal = _binary("equal")  # ``==`` on variables compares the objects (dictionary keys)
 power = _binary("power")
-pow = power  # noqa: A001
+
+
+def pow(x: Any, y: Any, *mod: Any):  # noqa: A001 - numpy-like name; numbers get the builtin
+    """``x ** y`` as an expression when either is an expression; Python's ``pow`` otherwise.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> pow(Variable("x"), 2).op, pow(2, 10), pow(2, 10, 1000)
+    ('power', 1024, 24)
+    """
+    if isinstance(x, ExpressionBase) or isinstance(y, ExpressionBase):
+        if mod:
+            raise TypeError("pow() with a modulus takes whole numbers, not expressions")
+        return power(x, y)
+    return builtins.pow(x, y, *mod)
 
 
 def where(condition: Any, x: Any, y: Any):
@@ -149,12 +181,76 @@ def _reduction(op: str):
     return fn
 
 
-sum = _reduction("sum")  # noqa: A001
+_sum = _reduction("sum")
 mean = _reduction("mean")
 prod = _reduction("prod")
-max = _reduction("max")  # noqa: A001
-min = _reduction("min")  # noqa: A001
+_max = _reduction("max")
+_min = _reduction("min")
 logsumexp = _reduction("logsumexp")
+
+# ``sum``, ``max`` and ``min`` build expressions of *one* expression and fall back to Python's
+# built-ins for everything else, so ``from bayesgraph.core import *`` keeps ``sum(range(3))``,
+# ``max(1, 2)`` and ``sum(b[i] * e[i] for i in range(q))`` (a generator of expressions) working.
+
+
+def sum(x: Any, *start: Any, axis: int | tuple[int, ...] | None = None):  # noqa: A001
+    """The sum over ``axis`` of an expression's own shape (all axes by default), or Python's
+    ``sum`` of an iterable (numbers or expressions alike) with an optional ``start``.
+
+    The examples axis of a dynamic variable is never reduced.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> x = Variable("x", shape=(3,))
+    >>> sum(x).op, sum(x, axis=0).kwargs
+    ('sum', {'axis': 0})
+    >>> sum(x[i] * 2 for i in range(3)).op     # a generator of expressions: their sum
+    'add'
+    >>> sum(range(4)), sum([0.5, 0.25], 1)     # plain numbers: the built-in
+    (6, 1.75)
+    """
+    if isinstance(x, ExpressionBase) and not start:
+        return _sum(x, axis=axis)
+    if axis is not None:
+        raise TypeError("sum(..., axis=) needs one bayesgraph expression as its first argument")
+    if isinstance(x, (np.ndarray, np.generic)) or start or not hasattr(x, "__iter__"):
+        return builtins.sum(x, *start)
+    items = list(x)
+    if any(isinstance(i, ExpressionBase) for i in items):
+        return functools.reduce(lambda a, b: a + b, items)  # no constant 0 in the expression
+    return builtins.sum(items)
+
+
+def _extremum(name: str, reduction: Any, elementwise: Any, builtin: Any):
+    def fn(*args: Any, axis: int | tuple[int, ...] | None = None, **kwargs: Any):
+        if len(args) == 1 and isinstance(args[0], ExpressionBase) and not kwargs:
+            return reduction(args[0], axis=axis)
+        if axis is None and not kwargs and len(args) > 1 and any(
+                isinstance(a, ExpressionBase) for a in args):
+            return functools.reduce(elementwise, args)
+        if axis is not None:
+            raise TypeError(f"{name}(..., axis=) needs one bayesgraph expression")
+        return builtin(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"""``{name}`` over ``axis`` of one expression's own shape (all axes by
+    default); the elementwise {name}imum of several arguments when one of them is an
+    expression; Python's ``{name}`` for everything else.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> from bayesgraph.core.operator import {name}
+    >>> x = Variable("x", shape=(3,))
+    >>> {name}(x, axis=0).kwargs, {name}(x[0], 0.0).op, {name}(3, 1, 2), {name}([4, 5])
+    ({{'axis': 0}}, '{name}imum', {builtin(3, 1, 2)}, {builtin([4, 5])})
+    """
+    return fn
+
+
+max = _extremum("max", _max, maximum, builtins.max)  # noqa: A001
+min = _extremum("min", _min, minimum, builtins.min)  # noqa: A001
 
 
 def softmax(x: Any, axis: int = -1):
