@@ -169,23 +169,22 @@ def _contains(root: NamedObject, var: NamedObject) -> str | None:
     return None if obj is None else "/".join(reversed(parts))
 
 
-def _expr_signature(value: Any, root: NamedObject, constants: bool) -> Any:
+def _expr_signature(value: Any, root: NamedObject, constants: list) -> Any:
     if isinstance(value, VariableBase):
         inside = _contains(root, value)
         return ("ref", inside) if inside is not None else ("ext", value.shape, value.is_dynamic)
     if isinstance(value, Operator):
         kwargs = tuple(sorted((k, repr(v)) for k, v in value.kwargs.items() if k != "key"))
         return (value.op, kwargs, tuple(_expr_signature(a, root, constants) for a in value.args))
-    if constants:
-        array = np.asarray(value)
-        return ("const", array.shape, array.dtype.str, array.tobytes())
-    return ("const", np.shape(value))
+    array = np.asarray(value)
+    constants.append((array.dtype.str, array.tobytes()))
+    return ("const", array.shape)
 
 
-def _signature(obj: NamedObject, root: NamedObject, constants: bool = False) -> Any:
+def _signature(obj: NamedObject, root: NamedObject, constants: list) -> Any:
     """Structure of ``obj`` (names of children, kinds, distributions, shapes, expressions),
-    with references inside ``root`` by relative path, and constants by shape only unless
-    ``constants``."""
+    with references inside ``root`` by relative path and constants by shape only; the
+    constants' values are appended to ``constants``, in order."""
     if isinstance(obj, VariableBase):
         params = tuple((k, _expr_signature(v, root, constants))
                        for k, v in sorted(obj.distribution.get_parameters().items()))
@@ -245,25 +244,26 @@ class _Builder:
         first = objs[0]
         children = [(name, child) for name, child in first._children.items()
                     if not (isinstance(child, (Inputs, Outputs)) and not child._children)]
-        groups: dict[Any, list[str]] = {}
+        groups: dict[Any, list[tuple[str, tuple]]] = {}
         if self.plate_min is not None:
             for name, child in children:
                 if isinstance(child, VariableBase) and child._children:
                     continue  # variables with sub-variables are drawn one by one
-                groups.setdefault(_signature(child, child), []).append(name)
+                constants: list = []
+                key = _signature(child, child, constants)
+                groups.setdefault(key, []).append((name, tuple(constants)))
         plated: dict[str, list[str]] = {}
         split: list[list[str]] = []
-        for names in groups.values():
-            if len(names) < self.plate_min:
+        for members in groups.values():
+            if len(members) < self.plate_min:
                 continue
-            variants: dict[Any, list[str]] = {}
-            for name in names:
-                key = _signature(first._children[name], first._children[name], True)
-                variants.setdefault(key, []).append(name)
+            variants: dict[tuple, list[str]] = {}
+            for name, constants in members:
+                variants.setdefault(constants, []).append(name)
                 if len(variants) > _CONSTANT_VARIANTS:
                     break
             if len(variants) > _CONSTANT_VARIANTS:
-                split.append(names)
+                split.append([name for name, _ in members])
             else:
                 split.extend(variants.values())
         for names in split:
