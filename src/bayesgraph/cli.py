@@ -349,7 +349,10 @@ def _fit(args: argparse.Namespace, say: Callable[[str], None]) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one chain: ArviZ warns that r_hat needs two
-        summary = az.summary(idata, group=group, kind="stats")
+        try:
+            summary = az.summary(idata, group=group, kind="stats")
+        except (TypeError, ValueError):  # an ArviZ whose summary lacks these options
+            summary = az.summary(idata, group=group)
     print(summary.to_string())
     say(f"fit: wrote {args.out}")
 
