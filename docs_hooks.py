@@ -153,9 +153,10 @@ def _gallery() -> dict[str, str]:
         else:
             lines.insert(heading + 1, note)
             text = "\n".join(lines)
-        pages[f"gallery/{notebook.stem}.md"] = text
-        _notebook_pages.add(f"gallery/{notebook.stem}.md")
-        entries.append(f"* [{title}]({notebook.stem}.md) (notebook `examples/{notebook.name}`)")
+        pages[f"gallery/{notebook.stem}_notebook.md"] = text
+        _notebook_pages.add(f"gallery/{notebook.stem}_notebook.md")
+        entries.append(f"* [{title}]({notebook.stem}_notebook.md) (notebook "
+                       f"`examples/{notebook.name}`)")
     pictures = ["# Pictures of graphs\n",
                 "Drawn by `show(graph, path=...)` (see [Pictures of graphs](../pictures.md)); "
                 "`docs/make_pictures.py` makes them.\n"]
@@ -270,8 +271,9 @@ def _rewrite_links(markdown: str, base: str, page: str) -> str:
                 return match[0]
             return f"[{match['text']}]({site_link(inside, fragment)})"
         if repo.startswith("examples/") and repo.endswith((".py", ".ipynb")):
-            stem = posixpath.splitext(posixpath.basename(repo))[0]
-            return f"[{match['text']}]({site_link(f'gallery/{stem}.md', '')})"
+            stem, suffix = posixpath.splitext(posixpath.basename(repo))
+            page_name = f"gallery/{stem}{'_notebook' if suffix == '.ipynb' else ''}.md"
+            return f"[{match['text']}]({site_link(page_name, '')})"
         if repo == "benchmarks/README.md":
             return f"[{match['text']}]({site_link('performance.md', fragment)})"
         if (ROOT / repo).exists() and not repo.startswith(".."):
