@@ -214,14 +214,16 @@ def _atomic(path: str | os.PathLike) -> Iterator[str]:
             os.remove(temporary)
 
 
-def _write_netcdf(data: Any, path: str) -> None:
+def _write_netcdf(data: Any, path: str, shown: str) -> None:
+    """Write ``data`` to ``path``; a missing netCDF backend is a :class:`CommandError`."""
     try:
         data.to_netcdf(path)
     except (ImportError, ValueError) as err:
-        if "engine" in str(err) or isinstance(err, ImportError):
+        text = str(err)
+        if isinstance(err, ImportError) or "engine" in text or "backend" in text:
             raise CommandError(
-                f"{path}: cannot write netCDF ({str(err).splitlines()[0]}); install a netCDF "
-                "backend: python3 -m pip install h5netcdf") from None
+                f"{shown}: cannot write netCDF ({text.splitlines()[0]}); install the netCDF "
+                "backend: python3 -m pip install h5netcdf h5py") from None
         raise
 
 
@@ -344,7 +346,7 @@ def _fit(args: argparse.Namespace, say: Callable[[str], None]) -> None:
     idata = model.to_inference_data(n_samples=args.draws)
     group = "prior" if args.method == "Forward" else "posterior"
     with _atomic(args.out) as temporary:
-        _write_netcdf(idata, temporary)
+        _write_netcdf(idata, temporary, args.out)
     import warnings
 
     with warnings.catch_warnings():
