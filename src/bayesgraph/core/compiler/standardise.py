@@ -30,8 +30,7 @@ While running, the emitter accumulates
 
 Examples
 --------
->>> import jax
-import jax.numpy as jnp
+>>> import jax.numpy as jnp
 >>> from bayesgraph.core import Graph, Variable
 >>> from bayesgraph.core.lowering import lower
 >>> from bayesgraph.core.lowering import group, group_data
@@ -51,6 +50,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from numpyro.distributions import biject_to

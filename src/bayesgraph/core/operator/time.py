@@ -189,17 +189,21 @@ def time_shift_shape(shape: tuple[int, ...], *, shift: int, initial_values: Any
 
 def shift_values(x: Any, *, shift: int, initial_values: Any, axis: int = 0) -> np.ndarray:
     """numpy reference: ``x`` shifted along ``axis`` (the examples axis), the uncovered
-    steps filled with ``initial_values``.
+    steps filled with ``initial_values`` (broadcast to ``(|shift|, *one step's shape)``, one
+    step being the axes after ``axis``; those before it are a batch).
 
     Examples
     --------
     >>> shift_values(np.arange(4.0), shift=1, initial_values=0.0).tolist()
     [1.0, 2.0, 3.0, 0.0]
     """
-    x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
+    x = np.asarray(x, dtype=np.float64)
+    axis = axis % x.ndim
+    logical = x.shape[axis + 1:]  # one step's shape; axes before ``axis`` are a batch
+    block = initial_block(logical, shift=shift, initial_values=initial_values)
+    x = np.moveaxis(x, axis, 0)
     n, k = x.shape[0], abs(shift)
-    fill = np.broadcast_to(initial_block(x.shape[1:], shift=shift, initial_values=initial_values),
-                           (k, *x.shape[1:]))
+    fill = np.broadcast_to(block.reshape((k, *([1] * axis), *logical)), (k, *x.shape[1:]))
     if shift < 0:
         out = np.concatenate([fill, x[:max(n - k, 0)]])[:n]
     elif shift > 0:
