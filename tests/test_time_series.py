@@ -395,3 +395,48 @@ def test_panel_fit_matches_per_series_least_squares():
         precision = 1 / 0.25 + past @ past
         np.testing.assert_allclose(model.get_means(e.a), (past @ s) / precision, rtol=1e-8)
         np.testing.assert_allclose(model.get_variances(e.a), 1 / precision, rtol=1e-8)
+
+
+def test_forward_sampling_clamps_observed_steps_and_runs_one_scan():
+    import jax
+
+    with Graph("g") as g:
+        y = Variable("y", variance=1e-10)
+        y.mean = 0.5 * y[TimeIndex - 1] + 1.0
+    data = np.array([np.nan, 10.0, np.nan, np.nan, 0.0, np.nan])
+    drawn = np.asarray(get_generative_model(g, {g.y: data}).get_example(g.y))
+    # missing steps follow the recurrence from the (clamped) step before them
+    np.testing.assert_allclose(drawn, [1.0, 10.0, 6.0, 4.0, 0.0, 1.0], atol=1e-3)
+
+    from bayesgraph.core.compiler import Program
+    from bayesgraph.core.lowering import group_data
+
+    spec, lowered = lower(g, {g.y: data})
+    grouped = group(spec)
+    program = Program(grouped)
+    args = program.data_args(group_data(grouped, lowered))
+    jaxpr = str(jax.make_jaxpr(program.sample)(jax.random.PRNGKey(0), args))
+    assert jaxpr.count("scan[") == 1 and "while[" not in jaxpr
+
+
+def test_mgvi_infers_missing_steps_of_a_partly_observed_series():
+    graph = ar1_graph()
+    series = np.random.default_rng(1).normal(size=N)
+    series[[2, 3, 7]] = np.nan
+    noisy = _data(2, [0, 3])
+    data = {graph.y: series, graph.obs: noisy}
+    inverse = np.linalg.inv(np.eye(N) - A * LAG)
+    cov_y = S2 * inverse @ inverse.T  # the joint of (y, obs), conditioned on what is seen
+    joint = np.block([[cov_y, cov_y], [cov_y, cov_y + R * np.eye(N)]])
+    values = np.concatenate([series, noisy])
+    seen = ~np.isnan(values)
+    holes = np.array([2, 3, 7])
+    gain = joint[np.ix_(holes, seen)] @ np.linalg.inv(joint[np.ix_(seen, seen)])
+    mean = gain @ values[seen]
+    variance = np.diag(joint[np.ix_(holes, holes)] - gain @ joint[np.ix_(seen, holes)])
+    fisher = get_posterior_model(graph, data, method="MAPFisher").solve()
+    np.testing.assert_allclose(fisher.get_means(graph.y)[holes], mean, atol=1e-8)
+    np.testing.assert_allclose(fisher.get_variances(graph.y)[holes], variance, rtol=1e-8)
+    mgvi = get_posterior_model(graph, data, method="MGVI", seed=0).solve()
+    np.testing.assert_allclose(mgvi.get_means(graph.y)[holes], mean, atol=1e-6)
+    np.testing.assert_allclose(mgvi.get_variances(graph.y)[holes], variance, rtol=0.05)
