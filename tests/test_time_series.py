@@ -440,3 +440,38 @@ def test_mgvi_infers_missing_steps_of_a_partly_observed_series():
     mgvi = get_posterior_model(graph, data, method="MGVI", seed=0).solve()
     np.testing.assert_allclose(mgvi.get_means(graph.y)[holes], mean, atol=1e-6)
     np.testing.assert_allclose(mgvi.get_variances(graph.y)[holes], variance, rtol=0.05)
+
+
+@pytest.mark.parametrize("now", [False, True])
+@pytest.mark.parametrize("grouping", [True, False])
+def test_series_reading_each_other_follow_the_recurrence(now, grouping):
+    """Series i reads series i-1's past (members of one group gather each other's lags) and,
+    with ``now``, its present too (a chain within each step: the group is split by depth)."""
+    from bayesgraph.core.model import ForwardModel
+
+    k, n = 4, 7
+    with Graph("chain") as g:
+        ys = []
+        for i in range(k):
+            with Entity(f"s{i}"):
+                ys.append(Variable("y", variance=1e-12))
+        for i in range(k):
+            extra = 1.0 if i == 0 else 0.3 * ys[i - 1][TimeIndex - 1] + (ys[i - 1] if now
+                                                                            else 0.0)
+            ys[i].mean = 0.5 * ys[i][TimeIndex - 1] + extra
+    model = ForwardModel(g, get_data_linker({}, n_data=n), grouping=grouping)
+    assert all(b.recurrent for b in model.grouped.blocks)
+    if grouping and not now:
+        assert len(model.grouped.groups) == 2  # s0, and s1..s3 gathering each other's past
+    got = np.array([np.asarray(v) for v in model.get_example(ys)])
+    want = np.zeros((k, n))
+    for t in range(n):
+        for i in range(k):
+            past = want[i, t - 1] if t else 0.0
+            if i == 0:
+                extra = 1.0
+            else:
+                extra = 0.3 * (want[i - 1, t - 1] if t else 0.0) + (want[i - 1, t] if now
+                                                                    else 0.0)
+            want[i, t] = 0.5 * past + extra
+    np.testing.assert_allclose(got, want, atol=1e-4)

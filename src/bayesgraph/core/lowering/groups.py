@@ -536,7 +536,7 @@ def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
     [1, 1]
     """
     depth = _depths(spec)
-    now_refs = _current_references(spec)
+    now_refs, lag_refs = _current_references(spec)
     split: set[str] = set()
     while True:
         classes, refs = _partition(spec, grouping, split, depth)
@@ -547,13 +547,14 @@ def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
                 edges[i].update(group_of[r] for r in refs[name])
         components = _strongly_connected(len(classes), edges)
         now_edges = _group_edges(classes, group_of, now_refs)
+        lag_edges = _group_edges(classes, group_of, lag_refs)
         to_split = set()
         recurrent: set[int] = set()
         for c, component in enumerate(components):
             cyclic = len(component) > 1 or component[0] in edges[component[0]]
             if not cyclic:
                 continue
-            if _has_lag_edge(component, edges, now_edges):
+            if any(lag_edges[i] & set(component) for i in component):
                 recurrent.add(c)
                 if _step_order(component, now_edges) is None:  # cycles within one step too
                     to_split.update(name for i in component for name in classes[i])
@@ -576,19 +577,23 @@ def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
                      components, steps)
 
 
-def _current_references(spec: ModelSpec) -> dict[str, set[str]]:
-    """Per variable, the variables it reads at the current step or ahead (not only in the
-    past): the edges that order groups within one time step."""
+def _current_references(spec: ModelSpec) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per variable, the variables it reads at the current step or ahead (the edges that
+    order groups within one time step), and those it reads only in the past."""
     from bayesgraph.core.lowering.time import time_references
 
-    result: dict[str, set[str]] = {}
+    current: dict[str, set[str]] = {}
+    past: dict[str, set[str]] = {}
     for var in spec.variables:
         now: set[str] = set()
+        lagged: set[str] = set()
         for _, expr in var.params:
-            a, _, c = time_references(expr)
+            a, b, c = time_references(expr)
             now |= a | c
-        result[var.name] = now
-    return result
+            lagged |= b
+        current[var.name] = now
+        past[var.name] = lagged - now
+    return current, past
 
 
 def _group_edges(classes: list[list[str]], group_of: dict[str, int],
@@ -598,12 +603,6 @@ def _group_edges(classes: list[list[str]], group_of: dict[str, int],
         for name in members:
             edges[i].update(group_of[r] for r in references[name])
     return edges
-
-
-def _has_lag_edge(component: list[int], edges: list[set[int]], now_edges: list[set[int]]
-                  ) -> bool:
-    inside = set(component)
-    return any((edges[i] - now_edges[i]) & inside for i in component)
 
 
 def _step_order(component: list[int], now_edges: list[set[int]]) -> list[int] | None:
