@@ -547,6 +547,8 @@ class Program:
             values = sweep(block, groups, env, data, emitter)
             env.update(values)
             for g in groups:
+                if g.deterministic:
+                    continue
                 if g.role == "latent":
                     site_values[g.index] = values[g.index]
                 elif g.role == "partial":
@@ -555,6 +557,8 @@ class Program:
             for g in groups:
                 if g.role == "observed":
                     env[g.index] = data["values"][g.name]
+                    continue
+                if g.deterministic:  # computed below, from the given values
                     continue
                 site = self._site_of_group[g.index]
                 support_params = self._parameters(
@@ -566,7 +570,13 @@ class Program:
                                                            g.constraint), None)
                 site_values[g.index] = value
                 env[g.index] = value if g.role == "latent" else self._complete(g, data, value)
+            if block.recurrent and any(g.deterministic and g.role != "observed"
+                                       for g in groups):
+                env.update(self._sweep_time(block, groups, env, data, emitter, given=True))
         for g in groups:  # every value is known: score and observe at once
+            if g.deterministic:
+                env[g.index] = emitter.deterministic(g, env[g.index])
+                continue
             params = self._parameters(g, env, data)
             emitter.parameters(g, params)
             d = dtable.build(g.distribution, params, g.full_shape(self.n_data), g.constraint)
@@ -615,19 +625,23 @@ class Program:
         return jax.lax.fori_loop(0, block.n_levels, sweep, initial)
 
     def _sweep_time(self, block: Any, groups: list[GroupSpec], env: dict[int, Any],
-                    data: Data, emitter: Emitter) -> dict[int, Any]:
+                    data: Data, emitter: Emitter, given: bool = False) -> dict[int, Any]:
         """Ancestral values of a recurrence over time: one ``lax.scan`` over the steps.
 
         The carry holds every group of the block at full shape ``(M, n_data, *shape)``;
         step ``t`` evaluates the parameters at ``t`` only (lags read earlier steps of the
-        carry, other groups their step ``t``), draws one step of every member and writes it
-        at ``t``. Observed entries are kept.
+        carry, other groups their step ``t``), draws one step of every member (a Dirac group:
+        computes its mean) and writes it at ``t``. Observed entries are kept. With ``given``
+        the random groups' values are in ``env`` already (value-given emitters) and only the
+        Dirac groups are computed.
         """
         initial: dict[int, Any] = {}
         masks: dict[int, Any] = {}
         for g in groups:
             full = g.full_shape(self.n_data)
-            if g.role == "latent":
+            if given and not g.deterministic:
+                initial[g.index] = env[g.index]
+            elif g.role == "latent":
                 initial[g.index] = jnp.zeros(full, jnp.result_type(float))
             else:
                 initial[g.index] = data["values"][g.name]
@@ -638,11 +652,14 @@ class Program:
         def step(values: dict[int, Any], t: Any) -> tuple[dict[int, Any], None]:
             out = dict(values)
             for g in groups:  # in step order: reads at step t come first
-                if g.role == "observed":
+                if g.role == "observed" or (given and not g.deterministic):
                     continue
                 params = self._parameters_at(g, {**env, **out}, data, t)
-                d = dtable.build(g.distribution, params, (g.size, *g.shape), g.constraint)
-                drawn = emitter.draw_at(self._site_of_group[g.index], d, t)
+                if g.deterministic:
+                    drawn = jnp.broadcast_to(params["mean"], (g.size, *g.shape))
+                else:
+                    d = dtable.build(g.distribution, params, (g.size, *g.shape), g.constraint)
+                    drawn = emitter.draw_at(self._site_of_group[g.index], d, t)
                 current = jax.lax.dynamic_index_in_dim(out[g.index], t, 1, keepdims=False)
                 drawn = jnp.asarray(drawn, dtype=current.dtype)
                 if g.role == "partial":

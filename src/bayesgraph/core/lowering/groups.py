@@ -622,21 +622,16 @@ def _step_order(component: list[int], now_edges: list[set[int]]) -> list[int] | 
 
 def _check_recurrence(spec: ModelSpec, classes: list[list[str]],
                       now_refs: dict[str, set[str]]) -> None:
-    """A recurrence is run as a scan of random draws: every group on it must be random with
-    a support that does not depend on the series (values first, densities after)."""
+    """A recurrence is run as a scan: its random groups must have a support that does not
+    depend on the series (their values are given or drawn before their densities); Dirac
+    groups are computed step by step."""
     from bayesgraph.exceptions import GraphStructureError
 
     for members in classes:
-        if _keeps_level_order(spec, members):
-            continue
         var = spec.variable(members[0])
-        if DISTRIBUTIONS[var.distribution].support == "deterministic":
-            raise GraphStructureError(
-                f"{var.name!r} is a deterministic (Dirac) variable on a recurrence over time "
-                "(it depends on its own past): not supported; make the recurring variable "
-                "random, e.g. Variable(..., mean=a * y[TimeIndex - 1], variance=...) (a "
-                "random walk with a tiny variance if it must be nearly exact)"
-            )
+        if (DISTRIBUTIONS[var.distribution].support == "deterministic"
+                or _keeps_level_order(spec, members)):
+            continue
         raise GraphStructureError(
             f"{var.name!r} ({var.distribution}) is on a recurrence over time and its support "
             "(bounds) depends on the series: not supported; give it bounds that are constants "
