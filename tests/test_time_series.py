@@ -451,8 +451,9 @@ def test_forward_sampling_clamps_observed_steps_and_runs_one_scan():
     spec, lowered = lower(g, {g.y: data})
     grouped = group(spec)
     program = Program(grouped)
-    args = program.data_args(group_data(grouped, lowered), dtype=jax.numpy.float32)
-    jaxpr = str(jax.make_jaxpr(program.sample)(jax.random.PRNGKey(0), args))
+    with jax.enable_x64(True):  # as the models run
+        args = program.data_args(group_data(grouped, lowered))
+        jaxpr = str(jax.make_jaxpr(program.sample)(jax.random.PRNGKey(0), args))
     assert jaxpr.count("scan[") == 1 and "while[" not in jaxpr
 
 
