@@ -564,7 +564,7 @@ def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
             break
         split |= to_split
     for c in recurrent:
-        _check_recurrence(spec, [classes[i] for i in components[c]], now_refs)
+        _check_recurrence(spec, [classes[i] for i in components[c]])
     steps = {c: _step_order(components[c], now_edges) for c in recurrent}
     for c, order in steps.items():
         if order is None:  # pragma: no cover - splitting by depth leaves no such cycle
@@ -620,23 +620,32 @@ def _step_order(component: list[int], now_edges: list[set[int]]) -> list[int] | 
     return order
 
 
-def _check_recurrence(spec: ModelSpec, classes: list[list[str]],
-                      now_refs: dict[str, set[str]]) -> None:
+def _check_recurrence(spec: ModelSpec, classes: list[list[str]]) -> None:
     """A recurrence is run as a scan: its random groups must have a support that does not
-    depend on the series (their values are given or drawn before their densities); Dirac
-    groups are computed step by step."""
+    depend on the recurrence (their values are given or drawn before their densities);
+    Dirac groups are computed step by step."""
+    from bayesgraph.core.lowering.time import time_references
     from bayesgraph.exceptions import GraphStructureError
 
+    inside = {name for members in classes for name in members}
     for members in classes:
-        var = spec.variable(members[0])
-        if (DISTRIBUTIONS[var.distribution].support == "deterministic"
-                or _keeps_level_order(spec, members)):
-            continue
-        raise GraphStructureError(
-            f"{var.name!r} ({var.distribution}) is on a recurrence over time and its support "
-            "(bounds) depends on the series: not supported; give it bounds that are constants "
-            "or StaticVariables"
-        )
+        for name in members:
+            var = spec.variable(name)
+            facts = DISTRIBUTIONS[var.distribution]
+            if facts.support == "deterministic":
+                continue
+            for key, expr in var.params:
+                if key not in facts.support_parameters:
+                    continue
+                read = set().union(*time_references(expr)) & inside
+                if read:
+                    raise GraphStructureError(
+                        f"{name!r} ({var.distribution}) is on a recurrence over time and its "
+                        f"support parameter {key!r} reads {sorted(read)[0]!r} on the same "
+                        "recurrence: not supported (the support must be known before the "
+                        "series); give it bounds that are constants, StaticVariables or "
+                        "variables outside the recurrence"
+                    )
 
 
 def _assemble(spec: ModelSpec, classes: list[list[str]],
