@@ -134,6 +134,12 @@ class _CheckEmitter(Emitter):
             return jnp.broadcast_to(biject_to(d.support)(free), shape)
         return dtable.central(site.distribution, d, shape)
 
+    def draw_at(self, site: LatentSite, d: Any, step: Any) -> Any:
+        shape = tuple(d.batch_shape) + tuple(d.event_shape)
+        if site.improper:
+            return biject_to(d.support)(jnp.full(shape, self.point))
+        return dtable.central(site.distribution, d, shape)
+
     def parameters(self, group: GroupSpec, params: dict[str, Any]) -> None:
         facts = dtable.facts(group.distribution)
         for key, value in params.items():
