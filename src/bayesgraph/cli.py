@@ -363,8 +363,11 @@ def _predict(args: argparse.Namespace, say: Callable[[str], None]) -> None:
     graph = load_graph(args.graph)
     data = read_csv(args.data, graph)
     posterior = _read_posterior(args.fit)
-    say(f"predict: {sum(a.shape[0] * a.shape[1] for a in list(posterior.values())[:1])} "
-        f"posterior draws")
+    n_draws = next((a.shape[0] * a.shape[1] for a in posterior.values()), 1)
+    say(f"predict: {n_draws} posterior draws")
+    if n_draws == 1:
+        say("predict: the fit holds one draw (a MAP point): the sds below are those of one "
+            "forward draw, 0; fit with MAPFisher, ADVI, MGVI or MCMC for uncertainties")
     result = predict(graph, posterior, data, seed=args.seed, progress=say)
     given = [v.global_name for v in data]
     columns = given + [name for name in result if name not in given]
