@@ -18,11 +18,13 @@ posterior on stdout and writes its ``to_inference_data()`` export as netCDF.
 
 ``predict`` predicts, for every row of a new CSV, each dynamic variable the CSV does not give
 (whole columns, or single empty cells): for each posterior draw ``s`` of the fit, the static
-variables are fixed at their values in draw ``s`` and one forward (ancestral) draw of the new
-rows is taken given the columns there, with seed ``seed + s``. The predictive mean and standard
-deviation over the draws are written as columns ``NAME`` and ``NAME_sd`` (given cells keep
-their value, with sd 0). Information flows forward only: a given child column does not inform
-a missing parent in the new rows (fit those rows instead: ``fit`` infers empty cells).
+variables are fixed at their values in draw ``s`` and forward (ancestral) draws of the new
+rows are taken given the columns there, with seed ``seed + s`` (one per posterior draw, or
+more when the fit has fewer than ``--samples`` draws: a MAP fit's one point). The predictive
+mean and standard deviation over the draws are written as columns ``NAME`` and ``NAME_sd``
+(given cells keep their value, with sd 0). Information flows forward only: a given child
+column does not inform a missing parent in the new rows (fit those rows instead: ``fit``
+infers empty cells).
 
 Bad input (a missing or malformed file, an unknown column or method, a cell that is not a
 number) exits with status 2 and one line on stderr naming the culprit; nothing is written
@@ -244,12 +246,15 @@ def _read_posterior(path: str | os.PathLike) -> dict[str, Any]:
 # -- prediction --------------------------------------------------------------------------------
 
 def predict(graph: Any, posterior: dict[str, Any], data: dict[Any, Any], seed: int = 0,
-            progress: Callable[[str], None] | None = None) -> dict[str, tuple[Any, Any]]:
+            n_samples: int = 200, progress: Callable[[str], None] | None = None
+            ) -> dict[str, tuple[Any, Any]]:
     """Predict the dynamic variables ``data`` does not give, from a fit's posterior draws.
 
-    For each draw ``s`` the static variables are fixed at their values in ``posterior`` and a
-    :class:`~bayesgraph.core.model.ForwardModel` with seed ``seed + s`` draws the new rows
-    once, given ``data``. Static variables that ``posterior`` lacks are drawn from their prior.
+    For each of the ``S`` draws ``s`` the static variables are fixed at their values in
+    ``posterior`` and a :class:`~bayesgraph.core.model.ForwardModel` with seed ``seed + s``
+    draws the new rows ``k = ceil(n_samples / S)`` times, given ``data`` (once per draw for a
+    fit of at least ``n_samples`` draws; ``n_samples`` times the one point of a MAP fit).
+    Static variables that ``posterior`` lacks are drawn from their prior.
 
     Parameters
     ----------
@@ -262,6 +267,8 @@ def predict(graph: Any, posterior: dict[str, Any], data: dict[Any, Any], seed: i
         Variable -> values of the new rows (``NaN`` = to predict), as :func:`read_csv` gives.
     seed : int
         The seed of the first draw.
+    n_samples : int
+        The least number of predictive draws in all.
 
     Returns
     -------
@@ -281,6 +288,8 @@ def predict(graph: Any, posterior: dict[str, Any], data: dict[Any, Any], seed: i
     >>> out = predict(g, draws, {g.x: np.array([1.0, 2.0])})
     >>> np.round(out["g/y"][0], 4).tolist(), np.round(out["g/y"][1], 4).tolist()
     ([2.0, 4.0], [1.0, 2.0])
+    >>> np.round(predict(g, {"g.a": np.array([[2.0]])}, {g.x: np.array([1.0])})["g/y"][0], 4)
+    array([2.])
     """
     import numpy as np
 
@@ -303,19 +312,21 @@ def predict(graph: Any, posterior: dict[str, Any], data: dict[Any, Any], seed: i
     chains, draws = shapes.pop() if shapes else (1, 1)
     n = chains * draws
     flat = {v: a.reshape((n, *a.shape[2:])) for v, a in fixed.items()}
-    samples = {v.global_name: np.empty((n, n_rows)) for v in targets}
+    k = max(1, -(-n_samples // n))  # forward draws per posterior draw
+    samples = {v.global_name: np.empty((n, k, n_rows)) for v in targets}
     for s in range(n):
         step = {**data, **{v: a[s] for v, a in flat.items()}}
         model = ForwardModel(graph, step, seed=seed + s, copy_graph=False)
         if targets:
-            values = model.get_samples(targets, n_samples=1)
+            values = model.get_samples(targets, n_samples=k)
             for v, value in zip(targets, values):
-                samples[v.global_name][s] = np.asarray(value, dtype=float).reshape(n_rows)
+                samples[v.global_name][s] = np.asarray(value, dtype=float).reshape(k, n_rows)
         if progress is not None and (s + 1) % max(1, n // 10) == 0:
             progress(f"predict: {s + 1}/{n} draws")
     result = {}
     for name, draws_of in samples.items():
-        mean, sd = draws_of.mean(axis=0), draws_of.std(axis=0)
+        flat_draws = draws_of.reshape(n * k, n_rows)
+        mean, sd = flat_draws.mean(axis=0), flat_draws.std(axis=0)
         if name in given:
             known = ~np.isnan(given[name])
             mean[known], sd[known] = given[name][known], 0.0
@@ -366,9 +377,12 @@ def _predict(args: argparse.Namespace, say: Callable[[str], None]) -> None:
     n_draws = next((a.shape[0] * a.shape[1] for a in posterior.values()), 1)
     say(f"predict: {n_draws} posterior draws")
     if n_draws == 1:
-        say("predict: the fit holds one draw (a MAP point): the sds below are those of one "
-            "forward draw, 0; fit with MAPFisher, ADVI, MGVI or MCMC for uncertainties")
-    result = predict(graph, posterior, data, seed=args.seed, progress=say)
+        say("predict: the fit holds one draw (a MAP point): the sds are those of the noise "
+            "given it; fit with MAPFisher, ADVI, MGVI or MCMC for the parameters' uncertainty")
+    if args.samples < 1:
+        raise CommandError(f"--samples {args.samples}: must be at least 1")
+    result = predict(graph, posterior, data, seed=args.seed, n_samples=args.samples,
+                     progress=say)
     given = [v.global_name for v in data]
     columns = given + [name for name in result if name not in given]
     n_rows = len(next(iter(data.values()))) if data else 1
@@ -487,6 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("data", metavar="DATA.csv")
     pred.add_argument("--out", required=True, metavar="PREDICTIONS.csv")
     pred.add_argument("--seed", type=int, default=0, help="draw s uses seed + s (default 0)")
+    pred.add_argument("--samples", type=int, default=200, help="the least number of "
+                      "predictive draws: ceil(samples / draws of the fit) per posterior draw "
+                      "(default 200)")
 
     show = commands.add_parser("show", parents=[quiet], help="draw a graph file as SVG or HTML")
     show.add_argument("graph", metavar="GRAPH.json")
