@@ -42,7 +42,8 @@ EXAMPLES = ROOT / "examples"
 SECTIONS: list[tuple[str, list[str]]] = [
     ("Home", ["index.md"]),
     ("Getting started", ["getting-started.md", "cli.md"]),
-    ("Concepts", ["graphs.md", "templates.md", "expressions.md", "distributions.md",
+    ("Concepts", ["graphs-and-templates.md", "graphs.md", "templates.md", "expressions.md",
+                  "distributions.md",
                   "data.md", "links.md", "timeseries.md", "time-series.md", "time_series.md",
                   "objectives.md", "files.md", "pictures.md"]),
     ("Inference methods", ["mcmc.md", "advi.md", "mgvi.md", "arviz.md", "trust.md"]),
