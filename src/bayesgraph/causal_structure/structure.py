@@ -389,34 +389,56 @@ class CausalStructure:
 
     def _predict_exact(self, columns: dict[str, np.ndarray], n: int
                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Gaussian conditioning on the given entries: one linear solve per pattern of given
+        columns, applied to all rows of that pattern at once. Arrays are (parameter, row), so
+        every parameter's values are contiguous. Returns (n, p) means and sds."""
         mu, sigma = self._joint_gaussian()
         p = len(self.parameters)
-        z = np.full((n, p), np.nan)
+        z = np.full((p, n), np.nan)
         for i, name in enumerate(self.parameters):
             if name in columns:
-                z[:, i] = self._standardise(name, columns[name])
+                z[i] = self._standardise(name, columns[name])
         given = np.isfinite(z)
-        means, sds = z.copy(), np.zeros((n, p))
-        patterns, inverse = np.unique(given, axis=0, return_inverse=True)
+        means, sds = z, np.zeros((p, n))
+        codes = np.zeros(n, dtype=np.int64) if p <= 62 else None
+        if codes is not None:  # patterns as bit codes: a sort of integers, not of rows
+            for i in range(p):
+                codes |= given[i].astype(np.int64) << i
+            _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+            patterns = given[:, first].T
+        else:
+            patterns, inverse = np.unique(given.T, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
-        for k, pattern in enumerate(patterns):  # one vectorised solve per pattern of columns
-            rows = np.flatnonzero(inverse == k)
+        if len(patterns) == 1:
+            groups: list[Any] = [slice(None)]
+        else:
+            order = np.argsort(inverse, kind="stable")
+            bounds = np.searchsorted(inverse[order], np.arange(len(patterns) + 1))
+            groups = [order[bounds[k]:bounds[k + 1]] for k in range(len(patterns))]
+        for pattern, rows in zip(patterns, groups):  # one solve per pattern of columns
             o, m = np.flatnonzero(pattern), np.flatnonzero(~pattern)
             if m.size == 0:
                 continue
             if o.size == 0:
-                means[np.ix_(rows, m)] = mu[m]
-                sds[np.ix_(rows, m)] = np.sqrt(np.diag(sigma)[m])
-                continue
-            gain = np.linalg.solve(sigma[np.ix_(o, o)], sigma[np.ix_(o, m)]).T
-            means[np.ix_(rows, m)] = mu[m] + (z[np.ix_(rows, o)] - mu[o]) @ gain.T
-            conditional = sigma[np.ix_(m, m)] - gain @ sigma[np.ix_(o, m)]
-            sds[np.ix_(rows, m)] = np.sqrt(np.clip(np.diag(conditional), 0, None))
+                conditional_mean = mu[m][:, None]  # broadcast over the rows
+                conditional = sigma[np.ix_(m, m)]
+            else:
+                gain = np.linalg.solve(sigma[np.ix_(o, o)], sigma[np.ix_(o, m)]).T
+                observed = z[o][:, rows] if not isinstance(rows, slice) else z[o]
+                conditional_mean = mu[m][:, None] + gain @ (observed - mu[o][:, None])
+                conditional = sigma[np.ix_(m, m)] - gain @ sigma[np.ix_(o, m)]
+            sd = np.sqrt(np.clip(np.diag(conditional), 0, None))[:, None]
+            if isinstance(rows, slice):
+                means[m] = conditional_mean
+                sds[m] = sd
+            else:
+                means[np.ix_(m, rows)] = conditional_mean
+                sds[np.ix_(m, rows)] = sd
         for i, name in enumerate(self.parameters):
             center, spread = self._scale[name]
-            means[:, i] = center + spread * means[:, i]
-            sds[:, i] = spread * sds[:, i]
-        return means, sds
+            means[i] = center + spread * means[i]
+            sds[i] = spread * sds[i]
+        return means.T, sds.T
 
     def _predict_mapfisher(self, columns: dict[str, np.ndarray], n: int, seed: int | None
                            ) -> tuple[np.ndarray, np.ndarray]:
@@ -582,10 +604,6 @@ class CausalStructure:
                     out[key] = self._variable(value)
                 elif isinstance(value, (list, tuple, set)):
                     out[key] = [self._variable(v) if isinstance(v, str) else v for v in value]
-        if isinstance(out.get("interventions"), Mapping):
-            out["interventions"] = {
-                self._variable(k) if isinstance(k, str) else k: np.asarray(v, dtype=float)
-                for k, v in out["interventions"].items()}
         return out
 
     def _variable(self, name: str) -> Variable:
@@ -700,11 +718,12 @@ class CausalStructure:
         values = [float(np.asarray(results[name]).reshape(-1)[0]) for name in names]
         return _pandas().Series(values, index=names, name=f"influence on {target}")
 
-    def predict_intervention(self, data: Any, interventions: Mapping[str, Any],
-                             **kwargs: Any) -> Any:
-        """InterventionPredictor: predictions under ``do(parameter = value)``, the
-        intervened parameters cut from their causes; a DataFrame (or dict) of means, one
-        column per parameter.
+    def predict_intervention(self, data: Any, **kwargs: Any) -> Any:
+        """InterventionPredictor: predictions with the columns of ``data`` *set*
+        (``do(parameter = value)``, row by row; NaN entries are not intervened on): their
+        causes are cut, their effects follow. A DataFrame (or dict) of means, one column per
+        parameter; keyword arguments go to the InterventionPredictor (``measure``,
+        ``n_samples``, ``seed``).
 
         Examples
         --------
@@ -714,11 +733,7 @@ class CausalStructure:
         """
         from bayesgraph.core.objectives import InterventionPredictor
 
-        for name in interventions:
-            self._variable(name)
-        results = self.evaluate_objective(InterventionPredictor, data=data,
-                                          interventions=dict(interventions), **kwargs)
-        results.pop(GRAPH_NAME, None)
+        results = self.evaluate_objective(InterventionPredictor, data=data, **kwargs)
         columns = {name: np.asarray(results[name]).reshape(-1) for name in self.parameters}
         if _is_frame(data):
             return _pandas().DataFrame(columns, index=data.index)
