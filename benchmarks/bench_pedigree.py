@@ -121,8 +121,14 @@ def build_linked(n: int, seed: int):
     and ``outputs.child``, whose genetic factor has mean ``(mother + father) / 2``. Every
     non-founder is the child of one instance, whose inputs are linked to the parents.
     """
+    from bayesgraph import no_name_injection
     from bayesgraph.core import Entity, Graph, Variable, link
 
+    with no_name_injection():
+        return _build_linked(n, seed, Entity, Graph, Variable, link)
+
+
+def _build_linked(n, seed, Entity, Graph, Variable, link):  # noqa: N803 - the classes
     with Entity("woman") as woman:
         factor = Variable("genetic_factor", mean=0, variance=VARIANCES["founder"])
         Variable("height", mean=BASE_HEIGHT[0] + factor, variance=VARIANCES["height"])

@@ -51,6 +51,7 @@ __all__ = [
     "BayesGraphWarning",
     "NameInjectionWarning",
     "MissingDataWarning",
+    "SpecificationError",
 ]
 
 
@@ -292,6 +293,25 @@ class ConvergenceError(BayesGraphError, RuntimeError):
     >>> issubclass(ConvergenceError, RuntimeError)
     True
     """
+
+
+class SpecificationError(BayesGraphError, ValueError):
+    """A graph file (or string, or dict) that cannot be read, or a graph that cannot be written.
+
+    ``pointer`` is the JSON pointer (RFC 6901) of the offending place in the file, e.g.
+    ``'/root/children/2/parameters/mean'`` (``''`` is the whole document; ``None`` when the
+    text is not JSON at all, in which case the message gives the line and column).
+
+    Examples
+    --------
+    >>> err = SpecificationError("bad version", pointer="/version")
+    >>> isinstance(err, ValueError), err.pointer
+    (True, '/version')
+    """
+
+    def __init__(self, message: str, pointer: str | None = None) -> None:
+        super().__init__(message)
+        self.pointer = pointer
 
 
 class OptionError(BayesGraphError, ValueError):

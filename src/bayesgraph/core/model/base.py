@@ -233,6 +233,24 @@ class ModelBase:
         values only (the missing entries of partly observed groups), never the data."""
         raise NotImplementedError
 
+    def _export_draws(self, n_samples: int) -> tuple[dict[str, np.ndarray], int, int]:
+        """What :func:`~bayesgraph.core.model.inference_data.to_inference_data` exports:
+        ``(site draws, number of draws, number of chains)``. Models of one chain of
+        ``n_samples`` draws keep this; MAP exports its point, MCMC all its chains. The export
+        asks the model through this method, so it never imports the model classes."""
+        n = self._export_draw_count(n_samples)
+        return self._draw_sites(n), n, 1
+
+    def _export_draw_count(self, n_samples: int) -> int:
+        """How many draws :meth:`_export_draws` returns for ``n_samples`` (checked against
+        the memory limit before drawing)."""
+        return n_samples
+
+    def _sample_stats_by_chain(self) -> dict[str, np.ndarray] | None:
+        """Sampler statistics per draw, ``(chains, draws)``, for ArviZ's ``sample_stats``
+        group; ``None`` for models without a sampler."""
+        return None
+
     # -- from site draws to variables -------------------------------------------------------
     def _draws(self, n_samples: int, names: list[str]) -> dict[str, np.ndarray]:
         """``{global name: array (n_samples, *runtime shape)}`` for ``names``.

@@ -178,21 +178,17 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     model._require_solved()
     spec = model.spec
     names = _exported_names(model, var_names)
-    kind = _kind(model)
-    if kind == "mcmc":
-        n, chains = model.n_draws, model.num_chains
-        sites = model._site_draws(np.arange(n))
-    else:
-        n, chains = (1 if kind == "point" else int(n_samples)), 1
-        check_request(f"to_inference_data of {type(model).__name__}", n,
-                      model._values_per_draw(names), fix="or fewer variables (var_names=)")
-        sites = model._draw_sites(n)
+    prior = not type(model).requires_solve
+    check_request(f"to_inference_data of {type(model).__name__}",
+                  model._export_draw_count(int(n_samples)), model._values_per_draw(names),
+                  fix="or fewer variables (var_names=)")
+    sites, n, chains = model._export_draws(int(n_samples))
 
     def by_chain(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {k: np.asarray(v).reshape(chains, n // chains, *np.shape(v)[1:])
                 for k, v in values.items()}
 
-    main = "prior" if kind == "prior" else "posterior"
+    main = "prior" if prior else "posterior"
     draws = model._values(sites, names, n)
     groups: dict[str, dict[str, np.ndarray]] = {
         main: by_chain({k: _cast(spec.variable(k), v) for k, v in draws.items()})}
@@ -200,11 +196,12 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     if predictive and likelihood:
         groups[f"{main}_predictive"] = by_chain(
             model._observed_terms(sites, likelihood, n, predictive=True))
-    if log_likelihood and likelihood and kind != "prior":
+    if log_likelihood and likelihood and not prior:
         groups["log_likelihood"] = by_chain(
             model._observed_terms(sites, likelihood, n, predictive=False))
-    if kind == "mcmc":
-        groups["sample_stats"] = model._sample_stats_by_chain()
+    stats = model._sample_stats_by_chain()
+    if stats:
+        groups["sample_stats"] = stats
     if observed:
         data = _observed_data(model)
         if data:
@@ -214,20 +211,6 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
 
 
 # -- what goes where ------------------------------------------------------------------------
-def _kind(model: Any) -> str:
-    from bayesgraph.core.model.map import MAPModel
-    from bayesgraph.core.model.map_fisher import MAPFisherModel
-    from bayesgraph.core.model.mcmc import MCMCModel
-
-    if isinstance(model, MCMCModel):
-        return "mcmc"
-    if not type(model).requires_solve:
-        return "prior"
-    if isinstance(model, MAPModel) and not isinstance(model, MAPFisherModel):
-        return "point"
-    return "draws"
-
-
 def _exported_names(model: Any, var_names: list[str] | None) -> list[str]:
     spec = model.spec
     if var_names is None:

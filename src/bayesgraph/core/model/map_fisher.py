@@ -260,6 +260,9 @@ class MAPFisherModel(MAPModel):
                             "ADVIModel(guide='full-rank') or ")
 
     # -- draws ------------------------------------------------------------------------------
+    def _export_draw_count(self, n_samples: int) -> int:
+        return n_samples  # draws of the Laplace approximation, not MAP's point
+
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         key = self._next_key()
         with self._precision():
