@@ -276,7 +276,10 @@ class CausalStructure:
         standard = {graph.children[name]: self._standardise(name, columns[name])
                     for name in self.parameters}
         start = self._start_values(graph, {k.name: v for k, v in standard.items()})
-        options: dict[str, Any] = {"seed": seed, "initial_values": start}
+        # no jitter on that start: 1e-4 in every coordinate costs gradients of order
+        # n * 1e-4 and tripled the L-BFGS iterations (145 instead of 32 at 1e5 rows)
+        options: dict[str, Any] = {"seed": seed, "initial_values": start,
+                                   "random_initial_value_scale": 0.0}
         if method == "MAPFisher":  # only the mode is kept, so the Laplace check is skipped
             self.model = MAPFisherModel(graph, data=standard, check=False, **options)
         else:
