@@ -26,6 +26,8 @@ __all__ = [
     "ScopeError",
     "CyclicGraphError",
     "LinkError",
+    "DependencyError",
+    "CyclicDependencyError",
     "ShapeError",
     "DistributionError",
     "UnknownDistributionError",
@@ -35,6 +37,7 @@ __all__ = [
     "InvalidParameterError",
     "ImproperPosteriorError",
     "ResourceError",
+    "OptionalDependencyError",
     "ApproximationWarning",
     "BoundaryWarning",
     "DtypeError",
@@ -114,6 +117,31 @@ class LinkError(GraphStructureError):
     Traceback (most recent call last):
     ...
     bayesgraph.exceptions.LinkError: cannot link 'g/a' to 'g/b': their kinds differ ...
+    """
+
+
+class DependencyError(GraphStructureError):
+    """A causal-structure dependency that cannot be read (a name that is not a string, a
+    malformed entry).
+
+    Examples
+    --------
+    >>> issubclass(DependencyError, ValueError)
+    True
+    """
+
+
+class CyclicDependencyError(DependencyError, CyclicGraphError):
+    """Dependencies of a causal structure that form a cycle (also re-exported as
+    ``bayesgraph.causal_structure.CyclicDependencyError``).
+
+    Examples
+    --------
+    >>> from bayesgraph.causal_structure import Dependency
+    >>> Dependency("a", "a")
+    Traceback (most recent call last):
+    ...
+    bayesgraph.exceptions.CyclicDependencyError: Cyclic dependency detected for 'a'.
     """
 
 
@@ -303,6 +331,17 @@ class ResourceError(BayesGraphError, MemoryError):
     Examples
     --------
     >>> issubclass(ResourceError, MemoryError)
+    True
+    """
+
+
+class OptionalDependencyError(BayesGraphError, ImportError):
+    """An optional dependency (pandas for ``bayesgraph.causal_structure``) is not installed;
+    the message gives the ``pip install`` command.
+
+    Examples
+    --------
+    >>> issubclass(OptionalDependencyError, ImportError)
     True
     """
 
