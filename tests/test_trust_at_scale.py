@@ -116,3 +116,20 @@ def test_pedigree_of_10000_advi(guide):
 @pytest.mark.slow
 def test_pedigree_of_10000_mgvi():
     _at_scale(MGVIModel, 10000, True)
+
+
+def test_self_check_on_an_exact_approximation_raises_no_runtime_warning():
+    """Issue 15 item 3: MAPFisher's check on a prior-only model (q equals p: the importance
+    ratios are all equal up to rounding) let numpy's 'invalid value encountered in divide'
+    escape from _psis.py."""
+    from bayesgraph.core import Variable
+    from bayesgraph.core.model._psis import pareto_khat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = Variable("v")
+        model = MAPFisherModel(v, seed=0).solve()
+        assert model.curvature.variance_ratio == {"'v'": pytest.approx(1.0)}
+        rng = np.random.default_rng(0)
+        pareto_khat(1e-15 * rng.normal(size=1000))
+        pareto_khat(np.r_[np.zeros(990), np.ones(10)])  # ties in the tail

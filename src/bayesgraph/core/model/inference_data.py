@@ -181,7 +181,7 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     prior = not type(model).requires_solve
     check_request(f"to_inference_data of {type(model).__name__}",
                   model._export_draw_count(int(n_samples)), model._values_per_draw(names),
-                  fix="or fewer variables (var_names=)")
+                  fix="or fewer variables (var_names=)", option=model._export_option)
     sites, n, chains = model._export_draws(int(n_samples))
 
     def by_chain(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
