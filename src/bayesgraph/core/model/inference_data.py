@@ -7,19 +7,23 @@
   ``acceptance_rate``, ``step_size``, ``lp``);
 * :class:`~bayesgraph.core.model.ForwardModel`: its draws go to group ``prior`` (one chain),
   replicate draws of the observed variables to ``prior_predictive``;
-* :class:`~bayesgraph.core.model.MAPModel`: ``posterior`` holds its point (one chain, one draw);
+* :class:`~bayesgraph.core.model.MAPModel`: ``posterior`` holds ``n_samples`` copies of its
+  point (one chain), so that ArviZ's functions, which need several draws, run on it (PSIS-LOO
+  then reports every Pareto k above 1: a point is not a posterior);
 * every other model (MAPFisher, ADVI, MGVI, ...): ``posterior`` holds ``n_samples`` draws of
   ``model._draw`` as one chain.
 
-Posterior models also get ``posterior_predictive`` (one replicate of each observed variable
-per posterior draw) and ``log_likelihood`` (the pointwise log-density of each observed entry
-at each posterior draw), so ``az.loo``, ``az.waic``, ``az.compare`` and ``az.plot_ppc`` work.
-Both cover the observed variables whose distribution depends on an inferred value (not a
-covariate whose parents are all data, nor a Dirac variable); a replicate is drawn given its
-parents' actual values (the data of observed parents), the conditioning of the pointwise
-log-likelihood.
+Posterior models also get ``posterior_predictive`` (one replicate of each observed random
+variable per posterior draw, covariates with a prior included, as PyMC draws every observed
+variable) and ``log_likelihood`` (the pointwise log-density of each observed entry at each
+posterior draw, for the observed variables whose distribution depends on an inferred value
+only, so that ``az.loo`` finds one variable), so ``az.loo``, ``az.waic``, ``az.compare``,
+``az.plot_ppc`` and ``az.plot_loo_pit`` work. A replicate is drawn given its parents' actual
+values (the data of observed parents), the conditioning of the pointwise log-likelihood.
 
-Every export has ``observed_data``: the data given. Variables
+``observed_data`` holds the data of the observed random variables (exactly those with
+predictive draws) and ``constant_data`` the data without a distribution to draw from
+(NoDistribution and Dirac variables given data), as PyMC's ``pm.Data``. Variables
 are named by their global names with ``'/'`` replaced by ``'.'`` (``family.alice.height``):
 ArviZ 1.x stores groups in an ``xarray.DataTree``, which forbids ``'/'`` in variable names,
 and both versions use the same names. Dimensions are ``chain``, ``draw``, ``example`` (the
@@ -142,10 +146,10 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     model : ModelBase
         Any bayesgraph model; models that need ``solve()`` must have been solved.
     n_samples : int
-        Draws taken from models that are not MCMC or MAP (ignored for those: MCMC exports
-        all its draws, MAP its point).
+        Draws taken from models that are not MCMC (MCMC exports all its draws; MAP exports
+        ``n_samples`` copies of its point).
     observed : bool
-        Add the ``observed_data`` group.
+        Add the ``observed_data`` and ``constant_data`` groups.
     var_names : list of str, optional
         Global names (or ArviZ names) of the variables to export to ``posterior``/``prior``;
         default all unobserved ones (latent, the missing entries of partially observed,
@@ -171,7 +175,7 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     ...     x = Variable("x", mean=z, variance=1)
     >>> idata = to_inference_data(MAPModel(g, data={g.x: [2.0]}).solve())
     >>> idata["posterior"]["g.z"].shape, float(idata["observed_data"]["g.x"][0])
-    ((1, 1, 1), 2.0)
+    ((1, 1000, 1), 2.0)
     >>> float(idata["log_likelihood"]["g.x"][0, 0, 0]) < 0
     True
     """
@@ -193,9 +197,10 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     groups: dict[str, dict[str, np.ndarray]] = {
         main: by_chain({k: _cast(spec.variable(k), v) for k, v in draws.items()})}
     likelihood = model._likelihood_names()
-    if predictive and likelihood:
+    replicated = model._predictive_names()
+    if predictive and replicated:
         groups[f"{main}_predictive"] = by_chain(
-            model._observed_terms(sites, likelihood, n, predictive=True))
+            model._observed_terms(sites, replicated, n, predictive=True))
     if log_likelihood and likelihood and not prior:
         groups["log_likelihood"] = by_chain(
             model._observed_terms(sites, likelihood, n, predictive=False))
@@ -204,8 +209,11 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
         groups["sample_stats"] = stats
     if observed:
         data = _observed_data(model)
-        if data:
-            groups["observed_data"] = data
+        random = set(replicated)
+        if any(k in random for k in data):
+            groups["observed_data"] = {k: v for k, v in data.items() if k in random}
+        if any(k not in random for k in data):
+            groups["constant_data"] = {k: v for k, v in data.items() if k not in random}
     datasets = {g: _dataset(model, values, group=g) for g, values in groups.items()}
     return _container(datasets, model)
 

@@ -325,9 +325,6 @@ class MAPFisherModel(MAPModel):
         return np.asarray(out)[:eps.shape[0]]
 
     # -- draws ------------------------------------------------------------------------------
-    def _export_draw_count(self, n_samples: int) -> int:
-        return n_samples  # draws of the Laplace approximation, not MAP's point
-
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         key = self._next_key()
         with self._precision():
