@@ -1,14 +1,16 @@
 """Issue 15 item 2: ArviZ's workflow on the export of every model class, with ArviZ's defaults.
 
 A regression whose covariate ``x`` is a ``Variable`` with a prior, given as data (the seed's
-style), plus a covariate ``w`` with NoDistribution: ``x`` gets posterior-predictive draws
-(as PyMC draws every observed variable), ``w`` goes to ``constant_data`` (as PyMC's
-``pm.Data``). On ArviZ 0.x (Python 3.11) and 1.x (3.12+): ``plot_ppc`` (1.x:
+style), plus a covariate ``w`` with NoDistribution: both go to ``constant_data`` (as PyMC's
+``pm.Data``), so that ``observed_data``, ``posterior_predictive`` and ``log_likelihood`` hold
+the same variable (``plot_ppc`` and ArviZ 1.x's ``loo_pit`` look every ``observed_data``
+variable up there). On ArviZ 0.x (Python 3.11) and 1.x (3.12+): ``plot_ppc`` (1.x:
 ``plot_ppc_dist``), ``plot_loo_pit``, ``loo``, ``compare`` and ``summary``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import matplotlib
@@ -29,6 +31,15 @@ OPTIONS = {"ADVI": {"num_steps": 500}, "MGVI": {"n_iterations": 2},
                     "progress_bar": False}}
 POSTERIOR = [m for m in METHODS if m != "Forward"]
 MAJOR = arviz_major_version()
+
+
+def _point_refused(method):
+    """ArviZ 1.x's PSIS refuses the constant log-likelihoods of MAP's copies of its point
+    ('All tail values are the same'): LOO of a point estimate is undefined (docs/arviz.md).
+    ArviZ 0.x computes it, with every Pareto k above 1."""
+    if method == "MAP" and MAJOR >= 1:
+        return pytest.raises(ValueError, match="tail values are the same|compute ELPD")
+    return contextlib.nullcontext()
 
 
 def regression(slope: bool):
@@ -74,9 +85,9 @@ def test_groups_and_covariates(exports, method):
     data = exports[method, True]
     main = "prior" if method == "Forward" else "posterior"
     predictive = data[f"{main}_predictive"]
-    assert {"reg.x", "reg.y"} <= set(predictive.data_vars)
-    assert set(data["observed_data"].data_vars) == {"reg.x", "reg.y"}
-    assert set(data["constant_data"].data_vars) == {"reg.w"}
+    assert set(predictive.data_vars) == {"reg.y"}
+    assert set(data["observed_data"].data_vars) == {"reg.y"}
+    assert set(data["constant_data"].data_vars) == {"reg.x", "reg.w"}
     if method != "Forward":
         assert set(data["log_likelihood"].data_vars) == {"reg.y"}
 
@@ -86,7 +97,8 @@ def test_summary(exports, method):
     # MAP's draws are copies of its point: ArviZ's ESS of a constant divides by zero
     context = _quiet("ignore" if method == "MAP" else "error")
     try:
-        table = az.summary(exports[method, True])
+        group = {"group": "prior"} if method == "Forward" else {}
+        table = az.summary(exports[method, True], **group)
     finally:
         context.__exit__(None, None, None)
     assert len(table) > 0
@@ -111,7 +123,10 @@ def test_plot_ppc(exports, method):
 def test_loo(exports, method):
     context = _quiet()
     try:
-        result = az.loo(exports[method, True])
+        with _point_refused(method):
+            result = az.loo(exports[method, True])
+        if method == "MAP" and MAJOR >= 1:
+            return
     finally:
         context.__exit__(None, None, None)
     elpd = float(getattr(result, "elpd_loo", getattr(result, "elpd", np.nan)))
@@ -122,7 +137,11 @@ def test_loo(exports, method):
 def test_compare(exports, method):
     context = _quiet()
     try:
-        table = az.compare({"line": exports[method, True], "constant": exports[method, False]})
+        with _point_refused(method):
+            table = az.compare({"line": exports[method, True],
+                                "constant": exports[method, False]})
+        if method == "MAP" and MAJOR >= 1:
+            return
     finally:
         context.__exit__(None, None, None)
     assert list(table.index) == ["line", "constant"]
@@ -134,7 +153,8 @@ def test_plot_loo_pit(exports, method):
     context = _quiet()
     try:
         if MAJOR >= 1:
-            az.plot_loo_pit(data)
+            with _point_refused(method):
+                az.plot_loo_pit(data)
         else:  # ArviZ 0.x has no default for y: the observed variable to check
             az.plot_loo_pit(data, y="reg.y")
     finally:

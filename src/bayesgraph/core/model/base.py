@@ -34,7 +34,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bayesgraph.core.compiler import distributions as dtable
 from bayesgraph.core.compiler.checks import check_function, first_problem, needs_check
 from bayesgraph.core.lowering import group, group_data, lower, member_slices
 from bayesgraph.core.lowering.checks import uninformed_flat_variables
@@ -377,20 +376,6 @@ class ModelBase:
                 continue
             group = self.grouped.groups[self.grouped.locate(var.name)[0]]
             if not (group.deterministic or group.density_is_fixed):
-                out.append(var.name)
-        return out
-
-    def _predictive_names(self) -> list[str]:
-        """The observed variables that get predictive draws in the ArviZ export: every
-        observed random variable with a proper distribution, covariates with a prior
-        included (as PyMC draws every observed variable); observed Dirac and NoDistribution
-        variables have none (they go to ``constant_data``, as PyMC's ``pm.Data``)."""
-        out = []
-        for var in self.spec.variables:
-            if var.role == "latent":
-                continue
-            group = self.grouped.groups[self.grouped.locate(var.name)[0]]
-            if not (group.deterministic or dtable.facts(group.distribution).improper):
                 out.append(var.name)
         return out
 

@@ -13,17 +13,18 @@
 * every other model (MAPFisher, ADVI, MGVI, ...): ``posterior`` holds ``n_samples`` draws of
   ``model._draw`` as one chain.
 
-Posterior models also get ``posterior_predictive`` (one replicate of each observed random
-variable per posterior draw, covariates with a prior included, as PyMC draws every observed
-variable) and ``log_likelihood`` (the pointwise log-density of each observed entry at each
-posterior draw, for the observed variables whose distribution depends on an inferred value
-only, so that ``az.loo`` finds one variable), so ``az.loo``, ``az.waic``, ``az.compare``,
-``az.plot_ppc`` and ``az.plot_loo_pit`` work. A replicate is drawn given its parents' actual
+Posterior models also get ``posterior_predictive`` (one replicate of each observed variable
+per posterior draw) and ``log_likelihood`` (the pointwise log-density of each observed entry
+at each posterior draw), so ``az.loo``, ``az.waic``, ``az.compare``, ``az.plot_ppc`` and
+``az.plot_loo_pit`` work with their defaults. Both cover the observed variables whose
+distribution depends on an inferred value; a replicate is drawn given its parents' actual
 values (the data of observed parents), the conditioning of the pointwise log-likelihood.
 
-``observed_data`` holds the data of the observed random variables (exactly those with
-predictive draws) and ``constant_data`` the data without a distribution to draw from
-(NoDistribution and Dirac variables given data), as PyMC's ``pm.Data``. Variables
+``observed_data`` holds the data of exactly those variables (ArviZ's ``plot_ppc`` looks up
+every ``observed_data`` variable in ``posterior_predictive``, and ArviZ 1.x's ``loo_pit`` in
+``log_likelihood``); every other datum goes to ``constant_data``, as PyMC's ``pm.Data``:
+covariates (observed variables whose parents are all data, with a prior or NoDistribution,
+whose log-likelihood is a constant) and observed Dirac variables. Variables
 are named by their global names with ``'/'`` replaced by ``'.'`` (``family.alice.height``):
 ArviZ 1.x stores groups in an ``xarray.DataTree``, which forbids ``'/'`` in variable names,
 and both versions use the same names. Dimensions are ``chain``, ``draw``, ``example`` (the
@@ -149,7 +150,8 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
         Draws taken from models that are not MCMC (MCMC exports all its draws; MAP exports
         ``n_samples`` copies of its point).
     observed : bool
-        Add the ``observed_data`` and ``constant_data`` groups.
+        Add the ``observed_data`` (the variables with a log-likelihood) and
+        ``constant_data`` (every other datum: covariates) groups.
     var_names : list of str, optional
         Global names (or ArviZ names) of the variables to export to ``posterior``/``prior``;
         default all unobserved ones (latent, the missing entries of partially observed,
@@ -197,10 +199,9 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     groups: dict[str, dict[str, np.ndarray]] = {
         main: by_chain({k: _cast(spec.variable(k), v) for k, v in draws.items()})}
     likelihood = model._likelihood_names()
-    replicated = model._predictive_names()
-    if predictive and replicated:
+    if predictive and likelihood:
         groups[f"{main}_predictive"] = by_chain(
-            model._observed_terms(sites, replicated, n, predictive=True))
+            model._observed_terms(sites, likelihood, n, predictive=True))
     if log_likelihood and likelihood and not prior:
         groups["log_likelihood"] = by_chain(
             model._observed_terms(sites, likelihood, n, predictive=False))
@@ -209,7 +210,7 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
         groups["sample_stats"] = stats
     if observed:
         data = _observed_data(model)
-        random = set(replicated)
+        random = set(likelihood)
         if any(k in random for k in data):
             groups["observed_data"] = {k: v for k, v in data.items() if k in random}
         if any(k not in random for k in data):
