@@ -133,3 +133,17 @@ def test_self_check_on_an_exact_approximation_raises_no_runtime_warning():
         rng = np.random.default_rng(0)
         pareto_khat(1e-15 * rng.normal(size=1000))
         pareto_khat(np.r_[np.zeros(990), np.ones(10)])  # ties in the tail
+
+
+@pytest.mark.slow
+def test_pedigree_of_10000_full_rank_is_refused_naming_the_guide(monkeypatch):
+    """20,000 coordinates: a full-rank guide's 20,000 x 20,000 matrices (about 26 GB) are
+    refused before anything is compiled, naming the option and the alternatives (on a
+    machine with 16 GiB available, as CI's)."""
+    from bayesgraph.core.model import _resources
+    from bayesgraph.exceptions import ResourceError
+
+    monkeypatch.setattr(_resources, "available_bytes", lambda: 16 * 2**30)
+    graph, _, data = build(10000, 0)
+    with pytest.raises(ResourceError, match="guide='full-rank'.*guide='low-rank'"):
+        ADVIModel(graph, data=data, guide="full-rank", seed=0)

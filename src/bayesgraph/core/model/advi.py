@@ -55,6 +55,7 @@ from bayesgraph.exceptions import (
     ConvergenceWarning,
     InvalidParameterError,
     OptionError,
+    ResourceError,
 )
 
 GUIDES = ("mean-field", "full-rank", "low-rank")
@@ -197,6 +198,8 @@ class ADVIModel(ModelBase):
         self.converged = False
         self._layout = Layout.of(self.program)
         self.dimension = self._layout.dimension
+        if guide == "full-rank":
+            self._check_full_rank_memory()
         self.rank = None
         if guide == "low-rank":
             self.rank = int(rank) if rank is not None else max(1, math.isqrt(self.dimension))
@@ -206,6 +209,23 @@ class ADVIModel(ModelBase):
         self._overrides = {k: (jnp.asarray(p), jnp.asarray(v))
                            for k, (p, v) in site_values(self, initial_values).items()}
         self.params: dict[str, Any] | None = None
+
+    def _check_full_rank_memory(self) -> None:
+        """Refuse a full-rank guide whose ``d x d`` matrices (the scale, Adam's two moments,
+        their average, the start's Hessian and its eigenvectors: about eight) would not fit
+        in memory, naming the option, before anything is compiled."""
+        from bayesgraph.core.model._resources import SHARE, available_bytes, describe_bytes
+
+        d = self.dimension
+        needed = 8 * d * d * 8
+        available = available_bytes()
+        if needed > SHARE * available:
+            raise ResourceError(
+                f"ADVIModel(guide='full-rank') on {d} unconstrained coordinates needs about "
+                f"{describe_bytes(needed)} for its {d} x {d} matrices, but this machine has "
+                f"{describe_bytes(available)} available; use guide='low-rank' (rank=...) or "
+                "guide='mean-field', or MAPFisherModel/MGVIModel, whose large-model paths are "
+                "matrix-free")
 
     @staticmethod
     def _make(program: Any, options: tuple[Any, ...]) -> dict[str, Any]:
