@@ -7,19 +7,24 @@
   ``acceptance_rate``, ``step_size``, ``lp``);
 * :class:`~bayesgraph.core.model.ForwardModel`: its draws go to group ``prior`` (one chain),
   replicate draws of the observed variables to ``prior_predictive``;
-* :class:`~bayesgraph.core.model.MAPModel`: ``posterior`` holds its point (one chain, one draw);
+* :class:`~bayesgraph.core.model.MAPModel`: ``posterior`` holds ``n_samples`` copies of its
+  point (one chain), so that ArviZ's functions, which need several draws, run on it (PSIS-LOO
+  then reports every Pareto k above 1: a point is not a posterior);
 * every other model (MAPFisher, ADVI, MGVI, ...): ``posterior`` holds ``n_samples`` draws of
   ``model._draw`` as one chain.
 
 Posterior models also get ``posterior_predictive`` (one replicate of each observed variable
 per posterior draw) and ``log_likelihood`` (the pointwise log-density of each observed entry
-at each posterior draw), so ``az.loo``, ``az.waic``, ``az.compare`` and ``az.plot_ppc`` work.
-Both cover the observed variables whose distribution depends on an inferred value (not a
-covariate whose parents are all data, nor a Dirac variable); a replicate is drawn given its
-parents' actual values (the data of observed parents), the conditioning of the pointwise
-log-likelihood.
+at each posterior draw), so ``az.loo``, ``az.waic``, ``az.compare``, ``az.plot_ppc`` and
+``az.plot_loo_pit`` work with their defaults. Both cover the observed variables whose
+distribution depends on an inferred value; a replicate is drawn given its parents' actual
+values (the data of observed parents), the conditioning of the pointwise log-likelihood.
 
-Every export has ``observed_data``: the data given. Variables
+``observed_data`` holds the data of exactly those variables (ArviZ's ``plot_ppc`` looks up
+every ``observed_data`` variable in ``posterior_predictive``, and ArviZ 1.x's ``loo_pit`` in
+``log_likelihood``); every other datum goes to ``constant_data``, as PyMC's ``pm.Data``:
+covariates (observed variables whose parents are all data, with a prior or NoDistribution,
+whose log-likelihood is a constant) and observed Dirac variables. Variables
 are named by their global names with ``'/'`` replaced by ``'.'`` (``family.alice.height``):
 ArviZ 1.x stores groups in an ``xarray.DataTree``, which forbids ``'/'`` in variable names,
 and both versions use the same names. Dimensions are ``chain``, ``draw``, ``example`` (the
@@ -142,10 +147,11 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     model : ModelBase
         Any bayesgraph model; models that need ``solve()`` must have been solved.
     n_samples : int
-        Draws taken from models that are not MCMC or MAP (ignored for those: MCMC exports
-        all its draws, MAP its point).
+        Draws taken from models that are not MCMC (MCMC exports all its draws; MAP exports
+        ``n_samples`` copies of its point).
     observed : bool
-        Add the ``observed_data`` group.
+        Add the ``observed_data`` (the variables with a log-likelihood) and
+        ``constant_data`` (every other datum: covariates) groups.
     var_names : list of str, optional
         Global names (or ArviZ names) of the variables to export to ``posterior``/``prior``;
         default all unobserved ones (latent, the missing entries of partially observed,
@@ -171,7 +177,7 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     ...     x = Variable("x", mean=z, variance=1)
     >>> idata = to_inference_data(MAPModel(g, data={g.x: [2.0]}).solve())
     >>> idata["posterior"]["g.z"].shape, float(idata["observed_data"]["g.x"][0])
-    ((1, 1, 1), 2.0)
+    ((1, 1000, 1), 2.0)
     >>> float(idata["log_likelihood"]["g.x"][0, 0, 0]) < 0
     True
     """
@@ -181,7 +187,7 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     prior = not type(model).requires_solve
     check_request(f"to_inference_data of {type(model).__name__}",
                   model._export_draw_count(int(n_samples)), model._values_per_draw(names),
-                  fix="or fewer variables (var_names=)")
+                  fix="or fewer variables (var_names=)", option=model._export_option)
     sites, n, chains = model._export_draws(int(n_samples))
 
     def by_chain(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -204,8 +210,11 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
         groups["sample_stats"] = stats
     if observed:
         data = _observed_data(model)
-        if data:
-            groups["observed_data"] = data
+        random = set(likelihood)
+        if any(k in random for k in data):
+            groups["observed_data"] = {k: v for k, v in data.items() if k in random}
+        if any(k not in random for k in data):
+            groups["constant_data"] = {k: v for k, v in data.items() if k not in random}
     datasets = {g: _dataset(model, values, group=g) for g, values in groups.items()}
     return _container(datasets, model)
 

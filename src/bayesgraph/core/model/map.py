@@ -286,9 +286,6 @@ class MAPModel(ModelBase):
                 "a scale)",
                 BoundaryWarning, stacklevel=4)
 
-    def _export_draw_count(self, n_samples: int) -> int:
-        return 1  # the export holds the point (one chain, one draw)
-
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         assert self._sites is not None
         return {k: np.broadcast_to(v, (n_samples, *v.shape)) for k, v in self._sites.items()}

@@ -579,6 +579,8 @@ class MCMCModel(ModelBase):
                 pieces.append({k: np.asarray(v)[:len(idx)] for k, v in out.items()})
         return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
 
+    _export_option = "num_samples"
+
     def _export_draw_count(self, n_samples: int) -> int:
         return self.n_draws  # every chain's every draw
 
