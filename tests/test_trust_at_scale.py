@@ -108,9 +108,11 @@ def test_pedigree_of_1000_mgvi():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("guide", ["mean-field", "low-rank"])
-def test_pedigree_of_10000_advi(guide):
-    _at_scale(ADVIModel, 10000, False, guide=guide)
+def test_pedigree_of_10000_advi():
+    """Mean-field only: the issue's case (3 sds off with only a ConvergenceWarning before).
+    The low-rank guide at 10,000 persons takes about 15 minutes on CI's two cores; it is
+    measured by ``benchmarks/bench_false_alarms.py``, not here."""
+    _at_scale(ADVIModel, 10000, False, guide="mean-field")
 
 
 @pytest.mark.slow
