@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from bayesgraph import exceptions
 from bayesgraph.core.scope import name_injection_enabled, no_name_injection, set_name_injection
@@ -23,15 +24,21 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "exceptions", "set_name_injection", "no_name_injection",
-           "name_injection_enabled", "CausalStructure"]
+#: the objectives, the Trainer and CausalStructure load JAX (or pandas), so they resolve
+#: lazily (``import bayesgraph`` and the modelling language never import them)
+_LAZY = {name: "bayesgraph.core.objectives" for name in (
+    "Predictor", "Evaluator", "ProbabilityEstimator", "RankEstimator", "OutlierDetector",
+    "InfluenceEstimator", "InterventionPredictor")}
+_LAZY["Trainer"] = "bayesgraph.core.model"
+_LAZY["CausalStructure"] = "bayesgraph.causal_structure"
+_LAZY["causal_structure"] = "bayesgraph.causal_structure"
 
-_LAZY = {"CausalStructure": "bayesgraph.causal_structure",
-         "causal_structure": "bayesgraph.causal_structure"}
+__all__ = ["__version__", "exceptions", "set_name_injection", "no_name_injection",  # noqa: F822
+           "name_injection_enabled", *_LAZY]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:  # loaded on first use: importing bayesgraph stays light
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
         import importlib
 
         module = importlib.import_module(_LAZY[name])

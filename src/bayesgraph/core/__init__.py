@@ -33,6 +33,11 @@ _LAZY = {
     "get_posterior_model": "bayesgraph.core.model",
     "get_generative_model": "bayesgraph.core.model",
     "model": "bayesgraph.core.model",
+    "Trainer": "bayesgraph.core.model",
+    "objectives": "bayesgraph.core.objectives",
+    **{name: "bayesgraph.core.objectives" for name in (
+        "Predictor", "Evaluator", "ProbabilityEstimator", "RankEstimator", "OutlierDetector",
+        "InfluenceEstimator", "InterventionPredictor")},
 }
 
 __all__ = [  # the model factories resolve lazily through __getattr__
@@ -40,7 +45,9 @@ __all__ = [  # the model factories resolve lazily through __getattr__
     "Link", "link",
     "Template", "copy_object", "show", "render_text", "print_child_tree", "DataLinker",
     "get_data_linker", "get_posterior_model", "get_generative_model", "distribution",  # noqa: F405
-    "operator", "TimeIndex", "TimeShift", *_functions,
+    "operator", "TimeIndex", "TimeShift", "Trainer", "Predictor", "Evaluator",  # noqa: F405
+    "ProbabilityEstimator", "RankEstimator", "OutlierDetector", "InfluenceEstimator",  # noqa: F405
+    "InterventionPredictor", *_functions,  # noqa: F405
 ]
 
 
@@ -49,5 +56,5 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module = importlib.import_module(_LAZY[name])
-        return module if name == "model" else getattr(module, name)
+        return module if name in ("model", "objectives") else getattr(module, name)
     raise AttributeError(f"module 'bayesgraph.core' has no attribute {name!r}")

@@ -16,7 +16,8 @@ from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.model.map_fisher import MAPFisherModel
 from bayesgraph.core.model.mcmc import MCMCModel
 from bayesgraph.core.model.mgvi import MGVIModel
+from bayesgraph.core.model.trainer import Trainer
 
 __all__ = ["ModelBase", "ForwardModel", "MAPModel", "MAPFisherModel", "ADVIModel", "MGVIModel",
-           "MCMCModel", "get_posterior_model", "get_generative_model", "METHODS",
+           "MCMCModel", "Trainer", "get_posterior_model", "get_generative_model", "METHODS",
            "enable_compilation_cache"]
