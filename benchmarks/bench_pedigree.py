@@ -88,17 +88,24 @@ def simulate(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return factors, heights
 
 
+def person_templates():
+    """The Woman and Man templates (genetic factor and height)."""
+    from bayesgraph.core import Entity, Variable
+
+    templates = []
+    for kind, base in zip(("woman", "man"), BASE_HEIGHT):
+        with Entity(kind) as person:
+            factor = Variable("genetic_factor", mean=0, variance=VARIANCES["founder"])
+            Variable("height", mean=base + factor, variance=VARIANCES["height"])
+        templates.append(person.get_template(kind.capitalize()))
+    return tuple(templates)
+
+
 def build(n: int, seed: int):
     """The bayesgraph graph, its persons and the data (observed heights)."""
-    from bayesgraph.core import Entity, Graph, Variable
+    from bayesgraph.core import Graph
 
-    with Entity("woman") as woman:
-        factor = Variable("genetic_factor", mean=0, variance=VARIANCES["founder"])
-        Variable("height", mean=BASE_HEIGHT[0] + factor, variance=VARIANCES["height"])
-    with Entity("man") as man:
-        factor = Variable("genetic_factor", mean=0, variance=VARIANCES["founder"])
-        Variable("height", mean=BASE_HEIGHT[1] + factor, variance=VARIANCES["height"])
-    templates = (woman.get_template("Woman"), man.get_template("Man"))
+    templates = person_templates()
     mothers, fathers, observed = structure(n, seed)
     with Graph("pedigree") as graph:
         persons = [templates[i % 2](f"p{i}") for i in range(n)]
@@ -121,15 +128,16 @@ def build_linked(n: int, seed: int):
     and ``outputs.child``, whose genetic factor has mean ``(mother + father) / 2``. Every
     non-founder is the child of one instance, whose inputs are linked to the parents.
     """
-    from bayesgraph.core import Entity, Graph, Variable, link
+    from bayesgraph import no_name_injection
 
-    with Entity("woman") as woman:
-        factor = Variable("genetic_factor", mean=0, variance=VARIANCES["founder"])
-        Variable("height", mean=BASE_HEIGHT[0] + factor, variance=VARIANCES["height"])
-    with Entity("man") as man:
-        factor = Variable("genetic_factor", mean=0, variance=VARIANCES["founder"])
-        Variable("height", mean=BASE_HEIGHT[1] + factor, variance=VARIANCES["height"])
-    Woman, Man = woman.get_template("Woman"), man.get_template("Man")
+    with no_name_injection():
+        return _build_linked(n, seed)
+
+
+def _build_linked(n: int, seed: int):
+    from bayesgraph.core import Graph, link
+
+    Woman, Man = person_templates()
     families = []
     for child_template in (Woman, Man):
         with Graph("make_child") as make_child:

@@ -29,10 +29,8 @@ from bayesgraph.core import (
     Graph,
     StaticVariable,
     Variable,
-    concatenate,
     exp,
     reshape,
-    sigmoid,
     squared_exponential_kernel,
 )
 
@@ -424,10 +422,8 @@ def gaussian_mixture():
 
 
 def ordinal_regression():
-    """Ordered-logistic (proportional-odds) regression with ordered cut points. bayesgraph has no
-    OrderedLogistic distribution, so the Categorical probabilities are written out:
-    P(y <= k) = sigmoid(c_k - b x), and P(y = k) is the difference of neighbouring ones
-    (numpyro: ``OrderedLogistic``)."""
+    """Ordered-logistic (proportional-odds) regression with ordered cut points, written with
+    ``OrderedLogistic`` (numpyro: ``OrderedLogistic``)."""
     rng = _rng(11)
     n, k = 40, 4
     x_obs = rng.normal(size=n)
@@ -437,9 +433,7 @@ def ordinal_regression():
         c = StaticVariable("cutpoints", shape=(k - 1,), mean=0.0, variance=25.0,
                            constraint="ordered")
         xv = Variable("x", distribution="NoDistribution")
-        below = sigmoid(c - b * xv)  # P(y <= k) for k = 0 .. K-2
-        Variable("y", distribution="Categorical",
-                 probabilities=concatenate([below, [1.0]]) - concatenate([[0.0], below]))
+        Variable("y", distribution="OrderedLogistic", predictor=b * xv, cutpoints=c)
 
     def model(x, y=None):
         b = numpyro.sample("b", dist.Normal(0.0, 2.0))

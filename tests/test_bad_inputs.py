@@ -240,6 +240,23 @@ for _id, _distribution, _parameter, _data in [
 
 
 @case()
+def computed_parameter_names_its_sources_and_their_priors() -> tuple:
+    """Issue 15 item 3: ``variance=sc`` with ``sc`` centred at -5 is reported against ``sc``
+    and its prior, not only against the child that uses it."""
+    with Graph("src") as g:
+        sc = StaticVariable("sc", mean=-5.0, variance=1.0)
+        Variable("ob", mean=0.0, variance=sc * 2.0)
+
+    def after() -> None:
+        g.sc.mean = 0.4
+        g.sc.variance = 1e-4
+        fit = MAPModel(g, {g.ob: [0.1, -0.2]}, seed=0).solve()
+        assert float(fit.get_means(g.sc)) == pytest.approx(0.4, abs=0.01)
+    return (lambda m: attempt(m, g, {g.ob: [0.1, -0.2]}), InvalidParameterError,
+            "computed from 'src/sc' ~ Normal(mean=-5, variance=1)", after)
+
+
+@case()
 def probabilities_expression_not_a_simplex() -> tuple:
     with Graph("cat") as g:
         s = StaticVariable("s", mean=-5.0, variance=1e-4)
@@ -414,6 +431,10 @@ REQUEST_CASES = [  # (id, request(fit, graph), error, culprit, xfail)
      "n_samples", {}),
     ("n_samples_beyond_memory", lambda f, g: f.get_samples(g.mu, n_samples=10**12),
      ResourceError, "1000000000000 draws", {}),
+    # issue 15 item 3: a resource error names the option that caused it
+    ("n_samples_beyond_memory_names_the_option",
+     lambda f, g: f.get_samples(g.mu, n_samples=10**10), ResourceError,
+     "n_samples=10000000000", {}),
     ("request_unknown_variable", lambda f, g: f.get_means("g/zzz"), MissingVariableError,
      "'g/zzz'", {}),
     ("request_other_graph_variable", lambda f, g: f.get_means(Variable("stranger")),

@@ -178,7 +178,9 @@ def test_plot_ppc_runs():
 def test_forward_model_exports_prior_predictive():
     g = _normal_graph()
     idata = ForwardModel(g, data=_data(g), seed=0).to_inference_data(n_samples=30)
-    assert _groups(idata) == {"prior", "prior_predictive", "observed_data"}
+    # the covariate x (parents all data) goes to constant_data, as PyMC's pm.Data
+    assert _groups(idata) == {"prior", "prior_predictive", "observed_data", "constant_data"}
+    assert set(idata["constant_data"].data_vars) == {"g.x"}
     assert idata["prior_predictive"]["g.y"].shape == (1, 30, len(Y))
     assert "g.y" not in idata["prior"]
 

@@ -24,12 +24,14 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-#: the objectives and the Trainer load JAX, so they resolve lazily (``import bayesgraph``
-#: and the modelling language never import it)
+#: the objectives, the Trainer and CausalStructure load JAX (or pandas), so they resolve
+#: lazily (``import bayesgraph`` and the modelling language never import them)
 _LAZY = {name: "bayesgraph.core.objectives" for name in (
     "Predictor", "Evaluator", "ProbabilityEstimator", "RankEstimator", "OutlierDetector",
     "InfluenceEstimator", "InterventionPredictor")}
 _LAZY["Trainer"] = "bayesgraph.core.model"
+_LAZY["CausalStructure"] = "bayesgraph.causal_structure"
+_LAZY["causal_structure"] = "bayesgraph.causal_structure"
 
 __all__ = ["__version__", "exceptions", "set_name_injection", "no_name_injection",  # noqa: F822
            "name_injection_enabled", *_LAZY]
@@ -39,5 +41,6 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module = importlib.import_module(_LAZY[name])
+        return module if name == "causal_structure" else getattr(module, name)
     raise AttributeError(f"module 'bayesgraph' has no attribute {name!r}")

@@ -26,6 +26,8 @@ __all__ = [
     "ScopeError",
     "CyclicGraphError",
     "LinkError",
+    "DependencyError",
+    "CyclicDependencyError",
     "ShapeError",
     "DistributionError",
     "UnknownDistributionError",
@@ -35,6 +37,7 @@ __all__ = [
     "InvalidParameterError",
     "ImproperPosteriorError",
     "ResourceError",
+    "OptionalDependencyError",
     "ApproximationWarning",
     "BoundaryWarning",
     "DtypeError",
@@ -48,6 +51,7 @@ __all__ = [
     "BayesGraphWarning",
     "NameInjectionWarning",
     "MissingDataWarning",
+    "SpecificationError",
 ]
 
 
@@ -113,6 +117,31 @@ class LinkError(GraphStructureError):
     Traceback (most recent call last):
     ...
     bayesgraph.exceptions.LinkError: cannot link 'g/a' to 'g/b': their kinds differ ...
+    """
+
+
+class DependencyError(GraphStructureError):
+    """A causal-structure dependency that cannot be read (a name that is not a string, a
+    malformed entry).
+
+    Examples
+    --------
+    >>> issubclass(DependencyError, ValueError)
+    True
+    """
+
+
+class CyclicDependencyError(DependencyError, CyclicGraphError):
+    """Dependencies of a causal structure that form a cycle (also re-exported as
+    ``bayesgraph.causal_structure.CyclicDependencyError``).
+
+    Examples
+    --------
+    >>> from bayesgraph.causal_structure import Dependency
+    >>> Dependency("a", "a")
+    Traceback (most recent call last):
+    ...
+    bayesgraph.exceptions.CyclicDependencyError: Cyclic dependency detected for 'a'.
     """
 
 
@@ -266,6 +295,25 @@ class ConvergenceError(BayesGraphError, RuntimeError):
     """
 
 
+class SpecificationError(BayesGraphError, ValueError):
+    """A graph file (or string, or dict) that cannot be read, or a graph that cannot be written.
+
+    ``pointer`` is the JSON pointer (RFC 6901) of the offending place in the file, e.g.
+    ``'/root/children/2/parameters/mean'`` (``''`` is the whole document; ``None`` when the
+    text is not JSON at all, in which case the message gives the line and column).
+
+    Examples
+    --------
+    >>> err = SpecificationError("bad version", pointer="/version")
+    >>> isinstance(err, ValueError), err.pointer
+    (True, '/version')
+    """
+
+    def __init__(self, message: str, pointer: str | None = None) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+
+
 class OptionError(BayesGraphError, ValueError):
     """An invalid option of a model class (an unknown guide, a non-positive step count).
 
@@ -283,6 +331,17 @@ class ResourceError(BayesGraphError, MemoryError):
     Examples
     --------
     >>> issubclass(ResourceError, MemoryError)
+    True
+    """
+
+
+class OptionalDependencyError(BayesGraphError, ImportError):
+    """An optional dependency (pandas for ``bayesgraph.causal_structure``) is not installed;
+    the message gives the ``pip install`` command.
+
+    Examples
+    --------
+    >>> issubclass(OptionalDependencyError, ImportError)
     True
     """
 

@@ -23,6 +23,8 @@ from bayesgraph.core.entity import Entity
 from bayesgraph.core.graph import Graph, Inputs, Link, Outputs, link
 from bayesgraph.core.operator.functions import *  # noqa: F403
 from bayesgraph.core.operator.functions import __all__ as _functions
+from bayesgraph.core.operator.operators import TimeShift
+from bayesgraph.core.operator.time import TimeIndex
 from bayesgraph.core.template import Template, copy_object
 from bayesgraph.core.utilities.print import print_child_tree, render_text, show
 from bayesgraph.core.variable import StaticVariable, Variable, VariableBase
@@ -43,9 +45,9 @@ __all__ = [  # the model factories resolve lazily through __getattr__
     "Link", "link",
     "Template", "copy_object", "show", "render_text", "print_child_tree", "DataLinker",
     "get_data_linker", "get_posterior_model", "get_generative_model", "distribution",  # noqa: F405
-    "operator", "Trainer", "Predictor", "Evaluator", "ProbabilityEstimator",  # noqa: F405
-    "RankEstimator", "OutlierDetector", "InfluenceEstimator", "InterventionPredictor",  # noqa: F405
-    *_functions,
+    "operator", "TimeIndex", "TimeShift", "Trainer", "Predictor", "Evaluator",  # noqa: F405
+    "ProbabilityEstimator", "RankEstimator", "OutlierDetector", "InfluenceEstimator",  # noqa: F405
+    "InterventionPredictor", *_functions,  # noqa: F405
 ]
 
 

@@ -256,15 +256,22 @@ def link(source: NamedObject, target: NamedObject, name: str | None = None) -> L
             )
     holder = _holder(source, target)
     links = holder._links
-    if name is None:
+    taken = holder.__dict__.get("_link_names")
+    if taken is None or len(taken) != len(links):  # kept beside the list: O(1) per link
         taken = {lk.name for lk in links}
-        name = next(f"link_{i}" for i in range(len(links) + 1) if f"link_{i}" not in taken)
+        object.__setattr__(holder, "_link_names", taken)
+    if name is None:
+        number = len(links)
+        while f"link_{number}" in taken:
+            number += 1
+        name = f"link_{number}"
     elif not isinstance(name, str) or not name:
         raise LinkError(f"a link's name must be a non-empty string, got {name!r}")
-    elif any(lk.name == name for lk in links):
+    elif name in taken:
         raise LinkError(f"{holder.global_name!r} already has a link named {name!r}")
     result = Link(source, target, name, holder, pairs)
     for src, tgt in pairs:
         object.__setattr__(tgt, "_link_in", (src, result))
     links.append(result)
+    taken.add(name)
     return result

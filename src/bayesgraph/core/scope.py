@@ -398,13 +398,19 @@ class NamedObject:
 
     @property
     def global_name(self) -> str:
-        """Slash-joined path from the root, e.g. ``'family/alice/height'``."""
-        parts = []
-        obj: NamedObject | None = self
-        while obj is not None:
-            parts.append(obj.name)
-            obj = obj.scope
-        return "/".join(reversed(parts))
+        """Slash-joined path from the root, e.g. ``'family/alice/height'``.
+
+        Names and parents never change once an object is in its scope, so the path is
+        computed once (the lowering of a 10,000-person pedigree asks for it 10^5 times).
+        """
+        cached = self.__dict__.get("_global_name")
+        if cached is not None:
+            return cached
+        scope = self._scope
+        name = self._name if scope is None else f"{scope.global_name}/{self._name}"
+        if scope is not None:  # a root may still be added to a scope: keep computing
+            object.__setattr__(self, "_global_name", name)
+        return name
 
     def get_root(self) -> NamedObject:
         """Return the outermost scope that contains this object (itself for a root).
@@ -472,6 +478,11 @@ class Scopetor(NamedObject):
             )
         self._children[child.name] = child
         object.__setattr__(child, "_scope", self)
+        # a tree built elsewhere (a graph read from a file) and attached now: its cached
+        # global names were relative to its old root
+        stale = [child, *(child.iter_descendants() if isinstance(child, Scopetor) else ())]
+        for obj in stale:
+            obj.__dict__.pop("_global_name", None)
 
     def __getattr__(self, name: str) -> Any:
         children = self.__dict__.get("_children")

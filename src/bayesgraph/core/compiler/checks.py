@@ -78,6 +78,8 @@ def _rule(facts: Any, key: str) -> str:
         return "in [0, 1]"
     if kind == "free" and key == "probabilities":
         return ">= 0 and sum to 1 along the last axis"
+    if key in getattr(facts, "increasing", ()):
+        return "increasing along the last axis"
     if kind == "square":
         return ("symmetric positive definite" if key == "covariance"
                 else "lower triangular with a positive diagonal")
@@ -97,6 +99,10 @@ def _violation(facts: Any, key: str, value: Any) -> Any:
     if rule.startswith(">= 0 and sum"):
         near = jnp.abs(jnp.sum(value, axis=-1, keepdims=True) - 1.0) <= 1e-6
         return ~(finite & (value >= 0) & near)
+    if rule == "increasing along the last axis":
+        steps = jnp.diff(value, axis=-1) > 0
+        good = jnp.all(steps & finite[..., 1:], axis=-1) & jnp.all(finite, axis=-1)
+        return jnp.broadcast_to(~good[..., None], value.shape)
     if rule == "symmetric positive definite":
         symmetric = jnp.all(jnp.abs(value - jnp.swapaxes(value, -1, -2))
                             <= 1e-8 * (1.0 + jnp.abs(value)), axis=(-2, -1))
@@ -126,6 +132,12 @@ class _CheckEmitter(Emitter):
         if site.improper:
             free = jnp.full(site.free_shape if rows is None else shape, self.point)
             return jnp.broadcast_to(biject_to(d.support)(free), shape)
+        return dtable.central(site.distribution, d, shape)
+
+    def draw_at(self, site: LatentSite, d: Any, step: Any) -> Any:
+        shape = tuple(d.batch_shape) + tuple(d.event_shape)
+        if site.improper:
+            return biject_to(d.support)(jnp.full(shape, self.point))
         return dtable.central(site.distribution, d, shape)
 
     def parameters(self, group: GroupSpec, params: dict[str, Any]) -> None:

@@ -125,6 +125,34 @@ def _categorical(p: Params, event: tuple[int, ...] = ()) -> dist.Distribution:
     return dist.CategoricalProbs(p["probabilities"])
 
 
+def _ordered_logistic(p: Params, event: tuple[int, ...] = ()) -> dist.Distribution:
+    return dist.OrderedLogistic(jnp.asarray(p["predictor"]), p["cutpoints"])
+
+
+class OrderedProbit(dist.CategoricalProbs):
+    """Ordinal outcome with a probit link: ``P(y <= k) = Phi(c_k - predictor)`` (numpyro has
+    none). Each probability is a difference of normal CDFs taken on the side of the smaller
+    tail, so that far categories keep their relative precision."""
+
+    def __init__(self, predictor: Any, cutpoints: Any, *, validate_args: Any = None):
+        predictor = jnp.asarray(predictor)
+        shape = jnp.broadcast_shapes(predictor.shape, cutpoints.shape[:-1])
+        self.predictor = jnp.broadcast_to(predictor, shape)
+        self.cutpoints = jnp.broadcast_to(cutpoints, (*shape, cutpoints.shape[-1]))
+        z = self.cutpoints - self.predictor[..., None]
+        inf = jnp.full((*shape, 1), jnp.inf, z.dtype)
+        upper = jnp.concatenate([z, inf], axis=-1)    # c_k - predictor (c_K = inf)
+        lower = jnp.concatenate([-inf, z], axis=-1)   # c_{k-1} - predictor (c_{-1} = -inf)
+        # Phi(u) - Phi(l) = Phi(-l) - Phi(-u): use the side where both are small
+        right = lower > 0
+        probs = jnp.where(right, ndtr(-lower) - ndtr(-upper), ndtr(upper) - ndtr(lower))
+        super().__init__(jnp.maximum(probs, 0.0), validate_args=validate_args)
+
+
+def _ordered_probit(p: Params, event: tuple[int, ...] = ()) -> dist.Distribution:
+    return OrderedProbit(p["predictor"], p["cutpoints"])
+
+
 def _student_t(p: Params, event: tuple[int, ...] = ()) -> dist.Distribution:
     return dist.StudentT(p["degrees_of_freedom"], p["location"], p["scale"])
 
@@ -468,6 +496,11 @@ def _categorical_residuals(d, shape):
     return [probs / _sg(jnp.sqrt(probs))]
 
 
+def _ordinal_residuals(d, shape):
+    probs = jnp.broadcast_to(d.probs, (*shape, d.probs.shape[-1]))
+    return [probs / _sg(jnp.sqrt(probs))]
+
+
 def _no_residuals(d, shape):
     return []
 
@@ -613,6 +646,8 @@ TABLE: dict[str, Entry] = {
     "BernoulliDistribution": Entry(_bernoulli, _zero, _bernoulli_residuals),
     "PoissonDistribution": Entry(_poisson, _zero, _poisson_residuals),
     "CategoricalDistribution": Entry(_categorical, _zero, _categorical_residuals),
+    "OrderedLogisticDistribution": Entry(_ordered_logistic, _zero, _ordinal_residuals),
+    "OrderedProbitDistribution": Entry(_ordered_probit, _zero, _ordinal_residuals),
     "NoDistribution": Entry(_improper, _zero, _no_residuals, _flat_value, _flat_source),
     "StudentTDistribution": Entry(_student_t, _location, _student_t_residuals),
     "CauchyDistribution": Entry(_cauchy, _location, _cauchy_residuals, _cauchy_value,

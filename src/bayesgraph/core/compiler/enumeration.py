@@ -43,6 +43,24 @@ from bayesgraph.exceptions import DiscreteLatentError
 MAX_CONFIGURATIONS = 4096
 
 
+def _refuse_time_shifts(program: Program, sites: list[LatentSite]) -> None:
+    """Examples are summed out one at a time; a discrete value read at another time step
+    (``z[TimeIndex - 1]``, a hidden Markov chain) ties the examples together, and the sum
+    over every joint configuration of a series has ``K ** n_data`` terms: refused."""
+    from bayesgraph.core.lowering.time import shifted_variables
+
+    shifted = shifted_variables(program.spec)
+    for site in sites:
+        for name in site.members:
+            if name in shifted:
+                raise DiscreteLatentError(
+                    f"MCMCModel cannot sum out the unobserved discrete variable {name!r}: "
+                    f"{shifted[name]!r} reads it shifted in time (TimeIndex / TimeShift), so "
+                    "its examples are not independent and the exact sum over a series has "
+                    "K ** n_data terms. Give complete data for it, or model it with a "
+                    "continuous distribution")
+
+
 class Enumeration:
     """Sums unobserved discrete values out of the joint density, and draws them back.
 
@@ -69,6 +87,7 @@ class Enumeration:
                     "only Bernoulli and Categorical values can be summed out, and NUTS needs "
                     "continuous values. Give complete data for it, or model it with a "
                     "continuous distribution (e.g. LogNormal)")
+        _refuse_time_shifts(program, self.sites)
         sizes = _support_sizes(program, data, self.sites)
         self.static = [s for s in self.sites if not s.spec.dynamic]
         self.dynamic = [s for s in self.sites if s.spec.dynamic]

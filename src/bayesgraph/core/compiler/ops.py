@@ -60,3 +60,30 @@ def logdet(x: Any) -> Any:
     """Log-determinant of symmetric positive-definite matrices (last two axes)."""
     chol = jnp.linalg.cholesky(x)
     return 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+
+
+def time_shift(x: Any, *, shift: int, initial_values: Any, axis: int = 0) -> Any:
+    """``x`` shifted along ``axis`` (the examples, i.e. time, axis): step ``t`` of the result
+    is step ``t + shift`` of ``x``; the steps outside ``x`` take ``initial_values``, which
+    broadcast to ``(|shift|, *one step's shape)`` (one step: the axes after ``axis``; those
+    before it are a batch, e.g. the members of a group).
+
+    Examples
+    --------
+    >>> time_shift(jnp.arange(4.0), shift=-1, initial_values=9.0).tolist()
+    [9.0, 0.0, 1.0, 2.0]
+    """
+    if shift == 0:
+        return x
+    axis = axis % x.ndim
+    n, k = x.shape[axis], abs(shift)
+    moved = jnp.moveaxis(x, axis, 0)
+    logical = tuple(x.shape[axis + 1:])  # one step's shape; axes before ``axis`` are a batch
+    block = jnp.broadcast_to(jnp.asarray(initial_values, dtype=x.dtype), (k, *logical))
+    fill = jnp.broadcast_to(jnp.reshape(block, (k, *([1] * axis), *logical)),
+                            (k, *moved.shape[1:]))
+    if shift < 0:
+        out = jnp.concatenate([fill, moved[:max(n - k, 0)]])[:n]
+    else:
+        out = jnp.concatenate([moved[k:], fill])[k + max(n - k, 0) - n:]
+    return jnp.moveaxis(out, 0, axis)

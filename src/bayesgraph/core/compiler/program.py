@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jax
@@ -52,6 +52,7 @@ from numpyro.distributions import ImproperUniform, biject_to
 from bayesgraph.core.compiler import distributions as dtable
 from bayesgraph.core.compiler.ops import as_index
 from bayesgraph.core.compiler.ops import solve_triangular as _solve_triangular
+from bayesgraph.core.compiler.ops import time_shift as _ops_time_shift
 from bayesgraph.core.lowering.groups import (
     MISSING_SUFFIX,
     GExpr,
@@ -179,6 +180,11 @@ class Emitter:
 
     def deterministic(self, group: GroupSpec, value: Any) -> Any:
         return value
+
+    def draw_at(self, site: LatentSite, d: Any, step: Any) -> Any:
+        """Values of ``d`` for one time step ``step`` of a recurrence (``d`` has the shape
+        ``(M, *shape)`` of one step of every member); pure, like :meth:`draw`."""
+        return self.draw(site, d, None, step)
 
     def latent(self, site: LatentSite, d: Any) -> Any:
         """Value of a site whose distribution is known first, then :meth:`score`."""
@@ -539,9 +545,12 @@ class Program:
         groups = [self.grouped.groups[i] for i in block.groups]
         site_values: dict[int, Any] = {}
         if emitter.ancestral:
-            values = self._sweep_levels(block, groups, env, data, emitter)
+            sweep = self._sweep_time if block.recurrent else self._sweep_levels
+            values = sweep(block, groups, env, data, emitter)
             env.update(values)
             for g in groups:
+                if g.deterministic:
+                    continue
                 if g.role == "latent":
                     site_values[g.index] = values[g.index]
                 elif g.role == "partial":
@@ -550,6 +559,8 @@ class Program:
             for g in groups:
                 if g.role == "observed":
                     env[g.index] = data["values"][g.name]
+                    continue
+                if g.deterministic:  # computed below, from the given values
                     continue
                 site = self._site_of_group[g.index]
                 support_params = self._parameters(
@@ -561,7 +572,13 @@ class Program:
                                                            g.constraint), None)
                 site_values[g.index] = value
                 env[g.index] = value if g.role == "latent" else self._complete(g, data, value)
+            if block.recurrent and any(g.deterministic and g.role != "observed"
+                                       for g in groups):
+                env.update(self._sweep_time(block, groups, env, data, emitter, given=True))
         for g in groups:  # every value is known: score and observe at once
+            if g.deterministic:
+                env[g.index] = emitter.deterministic(g, env[g.index])
+                continue
             params = self._parameters(g, env, data)
             emitter.parameters(g, params)
             d = dtable.build(g.distribution, params, g.full_shape(self.n_data), g.constraint)
@@ -608,6 +625,96 @@ class Program:
             return out
 
         return jax.lax.fori_loop(0, block.n_levels, sweep, initial)
+
+    def _sweep_time(self, block: Any, groups: list[GroupSpec], env: dict[int, Any],
+                    data: Data, emitter: Emitter, given: bool = False) -> dict[int, Any]:
+        """Ancestral values of a recurrence over time: one ``lax.scan`` over the steps.
+
+        The carry holds every group of the block at full shape ``(M, n_data, *shape)``;
+        step ``t`` evaluates the parameters at ``t`` only (lags read earlier steps of the
+        carry, other groups their step ``t``), draws one step of every member (a Dirac group:
+        computes its mean) and writes it at ``t``. Observed entries are kept. With ``given``
+        the random groups' values are in ``env`` already (value-given emitters) and only the
+        Dirac groups are computed.
+        """
+        initial: dict[int, Any] = {}
+        masks: dict[int, Any] = {}
+        for g in groups:
+            full = g.full_shape(self.n_data)
+            if given and not g.deterministic:
+                initial[g.index] = env[g.index]
+            elif g.role == "latent":
+                initial[g.index] = jnp.zeros(full, jnp.result_type(float))
+            else:
+                initial[g.index] = data["values"][g.name]
+            if g.role == "partial":
+                masks[g.index] = jnp.zeros(int(np.prod(full)), bool).at[
+                    data["missing"][g.name]].set(True).reshape(full)
+
+        def step(values: dict[int, Any], t: Any) -> tuple[dict[int, Any], None]:
+            out = dict(values)
+            for g in groups:  # in step order: reads at step t come first
+                if g.role == "observed" or (given and not g.deterministic):
+                    continue
+                params = self._parameters_at(g, {**env, **out}, data, t)
+                if g.deterministic:
+                    drawn = jnp.broadcast_to(params["mean"], (g.size, *g.shape))
+                else:
+                    d = dtable.build(g.distribution, params, (g.size, *g.shape), g.constraint)
+                    drawn = emitter.draw_at(self._site_of_group[g.index], d, t)
+                current = jax.lax.dynamic_index_in_dim(out[g.index], t, 1, keepdims=False)
+                drawn = jnp.asarray(drawn, dtype=current.dtype)
+                if g.role == "partial":
+                    mask = jax.lax.dynamic_index_in_dim(masks[g.index], t, 1, keepdims=False)
+                    drawn = jnp.where(mask, drawn, current)
+                out[g.index] = jax.lax.dynamic_update_index_in_dim(out[g.index], drawn, t, 1)
+            return out, None
+
+        values, _ = jax.lax.scan(step, initial, jnp.arange(self.n_data))
+        return values
+
+    def _parameters_at(self, group: GroupSpec, env: dict[int, Any], data: Data, t: Any
+                       ) -> dict[str, Any]:
+        """The parameters of a dynamic group at time step ``t``: ``(M|1, *shape)``."""
+        facts = dtable.facts(group.distribution)
+        params = {}
+        for key, expr in group.params:
+            value = self._evaluate_at(expr, env, data, t)
+            rank = len(facts.parameter_shape(key, group.shape, expr.shape) or ())
+            params[key] = _lift(value, _one_step(expr), True, False, rank)
+        return params
+
+    def _evaluate_at(self, expr: GExpr, env: dict[int, Any], data: Data, t: Any) -> Any:
+        """``expr`` at time step ``t`` (a traced integer): the value of one step, without
+        the examples axis (see :func:`_one_step`)."""
+        if not expr.dynamic:
+            return self._evaluate(expr, env, data, None)
+        if isinstance(expr, Member):
+            parts = [_at_step(env[s], t, 1) for s in expr.sources]
+            if len(parts) > 1:
+                dtype = jnp.result_type(*parts)
+                source = jnp.concatenate([p.astype(dtype) for p in parts], axis=0)
+            else:
+                source = parts[0]
+            if expr.mode == "one":
+                return source[expr.index]
+            if expr.mode == "aligned":
+                return source
+            return source[data["arrays"][expr.key]]
+        assert isinstance(expr, GOp)
+        if expr.op == "time_shift":
+            kwargs = dict(expr.kwargs)
+            shift, n = kwargs["shift"], self.n_data
+            if shift == 0:
+                return self._evaluate_at(expr.args[0], env, data, t)
+            source = t + shift
+            inside = (source >= 0) & (source < n)
+            value = self._evaluate_at(expr.args[0], env, data, jnp.clip(source, 0, n - 1))
+            block = jnp.asarray(_initial_block(expr.shape, kwargs), dtype=value.dtype)
+            filled = jnp.clip(t if shift < 0 else t - (n - shift), 0, abs(shift) - 1)
+            return jnp.where(inside, value, block[filled])
+        args = [self._evaluate_at(a, env, data, t) for a in expr.args]
+        return _apply(_one_step(expr), args)
 
     # -- reading results --------------------------------------------------------------------
     def variable_value(self, env: dict[int, Any], name: str) -> Any:
@@ -733,6 +840,45 @@ class _UnconstrainRecorder(Emitter):
         x = self.constrained[site.name]
         self.recorded[site.name] = biject_to(support).inv(x)
         return x
+
+
+# -- one time step of a recurrence ------------------------------------------------------------
+_ONE_STEP: dict[int, tuple[Any, Any]] = {}
+
+
+def _one_step(expr: Any) -> Any:
+    """``expr`` seen at one time step: the same node without its examples axis (``dynamic``
+    False everywhere below), so the batched operator rules apply to the values of one step.
+    """
+    if not getattr(expr, "dynamic", False):
+        return expr
+    cached = _ONE_STEP.get(id(expr))
+    if cached is not None and cached[0] is expr:
+        return cached[1]
+    if isinstance(expr, Member):
+        view: Any = replace(expr, dynamic=False)
+    else:
+        view = GOp(expr.op, tuple(_one_step(a) for a in expr.args), expr.kwargs, expr.shape,
+                   False)
+    _ONE_STEP[id(expr)] = (expr, view)
+    return view
+
+
+def _at_step(value: Any, t: Any, axis: int) -> Any:
+    return jax.lax.dynamic_index_in_dim(value, t, axis, keepdims=False)
+
+
+def _initial_block(shape: tuple[int, ...], kwargs: dict[str, Any]) -> np.ndarray:
+    from bayesgraph.core.operator.time import initial_block
+
+    return np.asarray(initial_block(tuple(shape), shift=kwargs["shift"],
+                                    initial_values=kwargs["initial_values"]))
+
+
+def _time_shift(expr, args, kwargs, b):
+    """The shift along the examples axis (after the member axis when batched)."""
+    (x,), (node,) = args, expr.args
+    return _ops_time_shift(x, axis=int(node.batched), **kwargs)
 
 
 # -- operators on member- and example-batched values ------------------------------------------
@@ -1005,6 +1151,7 @@ _STRUCTURAL: dict[str, Callable[..., Any]] = {
     "cholesky": _last_two_axes,
     "logdet": _last_two_axes,
     "solve_triangular": _solve,
+    "time_shift": _time_shift,
 }
 
 __all__ = ["Program", "LatentSite", "Emitter", "NumpyroEmitter", "SampleEmitter",

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from numpyro.distributions import biject_to
@@ -113,6 +114,13 @@ class StandardEmitter(Emitter):
 
     def draw(self, site: LatentSite, d: Any, rows: Any, level: Any) -> Any:
         return to_value(site.distribution, d, self._xi(site, rows))
+
+    def draw_at(self, site: LatentSite, d: Any, step: Any) -> Any:
+        xi = self.xi[site.name]
+        if site.partial:  # in the group's full shape (M, n_data, *shape)
+            xi = jnp.zeros(int(np.prod(site.group_shape)), xi.dtype).at[
+                self.missing[site.spec.name]].set(xi).reshape(site.group_shape)
+        return to_value(site.distribution, d, jax.lax.dynamic_index_in_dim(xi, step, 1, False))
 
     def score(self, site: LatentSite, d: Any, value: Any) -> None:
         xi = self.xi[site.name]

@@ -39,6 +39,8 @@ from bayesgraph.core.distribution.multivariate_normal_distribution import (
 from bayesgraph.core.distribution.negative_binomial_distribution import NegativeBinomialDistribution
 from bayesgraph.core.distribution.no_distribution import NoDistribution
 from bayesgraph.core.distribution.normal_distribution import NormalDistribution
+from bayesgraph.core.distribution.ordered_logistic_distribution import OrderedLogisticDistribution
+from bayesgraph.core.distribution.ordered_probit_distribution import OrderedProbitDistribution
 from bayesgraph.core.distribution.poisson_distribution import PoissonDistribution
 from bayesgraph.core.distribution.student_t_distribution import StudentTDistribution
 from bayesgraph.core.distribution.truncated_normal_distribution import TruncatedNormalDistribution
@@ -54,7 +56,8 @@ __all__ = [
     "HalfNormalDistribution", "HalfStudentTDistribution", "GammaDistribution",
     "InverseGammaDistribution", "BetaDistribution", "BinomialDistribution",
     "NegativeBinomialDistribution", "DirichletDistribution", "MultivariateNormalDistribution",
-    "LKJCholeskyDistribution", "TruncatedNormalDistribution",
+    "LKJCholeskyDistribution", "TruncatedNormalDistribution", "OrderedLogisticDistribution",
+    "OrderedProbitDistribution",
 ]
 
 #: Every distribution class, keyed by its class name.
@@ -69,7 +72,8 @@ DISTRIBUTIONS: dict[str, type[DistributionBase]] = {
                 InverseGammaDistribution, BetaDistribution, BinomialDistribution,
                 NegativeBinomialDistribution, DirichletDistribution,
                 MultivariateNormalDistribution, LKJCholeskyDistribution,
-                TruncatedNormalDistribution)
+                TruncatedNormalDistribution, OrderedLogisticDistribution,
+                OrderedProbitDistribution)
 }
 
 

@@ -59,6 +59,11 @@ class DistributionBase:
     nonnegative: ClassVar[tuple[str, ...]] = ()
     #: parameters that must be whole numbers (Binomial's total_count)
     integer: ClassVar[tuple[str, ...]] = ()
+    #: parameters that must increase along their last axis (OrderedLogistic's cut points)
+    increasing: ClassVar[tuple[str, ...]] = ()
+    #: support 'categories': the number of categories is the last axis of the first 'free'
+    #: parameter plus this (K - 1 cut points: 1)
+    extra_categories: ClassVar[int] = 0
     #: parameter groups that may stay unset (TruncatedNormal's lower and upper)
     optional: ClassVar[tuple[str, ...]] = ()
     #: number of trailing axes of the variable's shape that form one draw (a vector
@@ -107,6 +112,22 @@ class DistributionBase:
         if kind == "free":
             return parameter_shape[-1:] if parameter_shape else None
         return ()
+
+    @classmethod
+    def category_count(cls, shapes: dict[str, tuple[int, ...]]) -> int | None:
+        """The number of categories (support 'categories') from the parameters' shapes, or
+        ``None`` when it cannot be told (no 'free' parameter with an axis).
+
+        Examples
+        --------
+        >>> from bayesgraph.core.distribution import CategoricalDistribution
+        >>> CategoricalDistribution.category_count({"probabilities": (5, 3)})
+        3
+        """
+        for name, shape in shapes.items():
+            if cls.parameter_kinds.get(name) == "free" and shape:
+                return int(shape[-1]) + cls.extra_categories
+        return None
 
     @classmethod
     def parameter_shape(cls, name: str, value_shape: tuple[int, ...],
@@ -194,6 +215,10 @@ class DistributionBase:
             raise DistributionError(f"{where} must be >= 0, got {value}")
         if name in self.integer and np.any(value != np.round(value)):
             raise DistributionError(f"{where} must be a whole number, got {value}")
+        if name in self.increasing and value.ndim and np.any(np.diff(value, axis=-1) <= 0):
+            raise DistributionError(
+                f"{where} must increase along the last axis, got {value}; give ordered "
+                "cut points (a variable with constraint='ordered' for unknown ones)")
         if name in self.simplex and (np.any(value < 0) or not np.allclose(
                 value.sum(axis=-1), 1.0, rtol=1e-8, atol=1e-10)):
             raise DistributionError(

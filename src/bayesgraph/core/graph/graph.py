@@ -12,13 +12,17 @@ Examples
 
 from __future__ import annotations
 
+import os
 from types import FrameType
+from typing import Any
 
 from bayesgraph.core.entity.entity import Entity
+from bayesgraph.core.graph import specification as _specification
 from bayesgraph.core.linking import Link
 from bayesgraph.core.scope import Scopetor, inside
 from bayesgraph.core.template import Copyable
 from bayesgraph.core.variable.variable import VariableBase
+from bayesgraph.exceptions import SpecificationError
 
 
 class Inputs(Entity):
@@ -103,6 +107,105 @@ class Graph(Scopetor, Copyable):
         yield from self._links
         for child in self.iter_descendants():
             yield from child.__dict__.get("_links", ())
+
+    # -- graph files (bayesgraph.core.graph.specification, docs/files.md) -------------------
+    def to_specification(self) -> dict[str, Any]:
+        """This graph as a graph-file document: a JSON-compatible dict (see ``docs/files.md``).
+
+        Raises
+        ------
+        SpecificationError
+            If an expression reads a variable outside this graph (the message names it).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, Variable
+        >>> with Graph("g") as g:
+        ...     _ = Variable("v", mean=1.0)
+        >>> spec = g.to_specification()
+        >>> spec["version"], spec["root"]["name"], spec["root"]["children"][0]["name"]
+        (1, 'g', 'v')
+        """
+        return _specification.to_specification(self, graph_class=Graph)
+
+    def dump_string(self, indent: int | None = None) -> str:
+        """This graph as the JSON text of a graph file.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, Variable
+        >>> with Graph("g") as g:
+        ...     _ = Variable("v")
+        >>> Graph.from_specification(g.dump_string()).v.global_name
+        'g/v'
+        """
+        return _specification.dumps(self.to_specification(), indent=indent)
+
+    def dump_file(self, path: str | os.PathLike, indent: int | None = 1) -> None:
+        """Write this graph to the JSON file ``path`` (replaced atomically if it exists).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from bayesgraph.core import Graph, Variable
+        >>> with Graph("g") as g:
+        ...     _ = Variable("v", mean=2.0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "g.json")
+        >>> g.dump_file(path)
+        >>> float(Graph.from_specification(file=path).v.mean.value)
+        2.0
+        """
+        _specification.write_file(path, self.dump_string(indent=indent))
+
+    @classmethod
+    def from_specification(cls, specification: Any = None, *,
+                           file: str | os.PathLike | None = None,
+                           limits: _specification.Limits | None = None) -> Graph:
+        """Build the graph a graph file describes (Halerium's ``Graph.from_specification``).
+
+        Parameters
+        ----------
+        specification : dict or str, optional
+            A document made by :meth:`to_specification`, or its JSON text
+            (:meth:`dump_string`).
+        file : str or path, optional
+            A file written by :meth:`dump_file`. Give exactly one of ``specification`` and
+            ``file``.
+        limits : Limits, optional
+            Sizes beyond which the file is refused
+            (:class:`bayesgraph.core.graph.specification.Limits`).
+
+        Returns
+        -------
+        Graph
+            A new graph; inside a ``with`` block it becomes a child of the active scope, like
+            a graph created there. No names are bound in the caller's namespace.
+
+        Raises
+        ------
+        SpecificationError
+            For a malformed, truncated, wrong-version or hostile file, with the JSON pointer
+            of the place (``err.pointer``).
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, Variable
+        >>> with Graph("g") as g:
+        ...     z = Variable("z", mean=0, variance=2)
+        ...     _ = Variable("x", mean=z + 1)
+        >>> copy = Graph.from_specification(g.to_specification())
+        >>> copy.x.get_parents() == [copy.z], copy is not g
+        (True, True)
+        """
+        if (specification is None) == (file is None):
+            raise SpecificationError(
+                "Graph.from_specification takes exactly one of specification= (a dict or JSON "
+                "text) and file= (a path)")
+        if file is not None:
+            specification = _specification.read_file(file, limits)
+        return _specification.from_specification(specification, graph_class=cls,
+                                                  limits=limits, attach=True, expect=cls)
+
 
 
 Graph._allowed_children = (Graph, Entity, VariableBase)

@@ -267,6 +267,11 @@ class Block:
     the members at that level (``(n_levels, width)``; padded: gather with a valid member,
     scatter out of range, which is dropped).
 
+    A *recurrent* block (``recurrent=True``) is a recurrence over time: its groups read each
+    other (or themselves) only in the past at the group level's cycles (``y[TimeIndex - 1]``),
+    and at the current step in the order of ``groups``. Ancestral modes run it as one
+    ``lax.scan`` over the examples (time) axis; it has no levels.
+
     Examples
     --------
     >>> Block((0,), 3).n_levels
@@ -275,6 +280,7 @@ class Block:
 
     groups: tuple[int, ...]
     n_levels: int
+    recurrent: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -418,7 +424,8 @@ def _skeleton(expr: Expr, refs: list[str], consts: list[Const],
 def _depths(spec: ModelSpec) -> dict[str, int]:
     depth: dict[str, int] = {}
     for var in spec.variables:  # topological order
-        depth[var.name] = 1 + max((depth[p] for p in var.parents), default=-1)
+        # a parent read only in the past may come later (a recurrence): it sets no depth
+        depth[var.name] = 1 + max((depth.get(p, -1) for p in var.parents), default=-1)
     return depth
 
 
@@ -529,6 +536,7 @@ def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
     [1, 1]
     """
     depth = _depths(spec)
+    now_refs, lag_refs = _current_references(spec)
     split: set[str] = set()
     while True:
         classes, refs = _partition(spec, grouping, split, depth)
@@ -538,21 +546,112 @@ def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
             for name in members:
                 edges[i].update(group_of[r] for r in refs[name])
         components = _strongly_connected(len(classes), edges)
+        now_edges = _group_edges(classes, group_of, now_refs)
+        lag_edges = _group_edges(classes, group_of, lag_refs)
         to_split = set()
-        for component in components:
+        recurrent: set[int] = set()
+        for c, component in enumerate(components):
             cyclic = len(component) > 1 or component[0] in edges[component[0]]
-            if cyclic and not all(_keeps_level_order(spec, classes[i]) for i in component):
+            if not cyclic:
+                continue
+            if any(lag_edges[i] & set(component) for i in component):
+                recurrent.add(c)
+                if _step_order(component, now_edges) is None:  # cycles within one step too
+                    to_split.update(name for i in component for name in classes[i])
+            elif not all(_keeps_level_order(spec, classes[i]) for i in component):
                 to_split.update(name for i in component for name in classes[i])
         if not to_split - split:
             break
         split |= to_split
+    for c in recurrent:
+        _check_recurrence(spec, [classes[i] for i in components[c]])
+    steps = {c: _step_order(components[c], now_edges) for c in recurrent}
+    for c, order in steps.items():
+        if order is None:  # pragma: no cover - splitting by depth leaves no such cycle
+            from bayesgraph.exceptions import CyclicGraphError
+
+            names = [classes[i][0] for i in components[c]]
+            raise CyclicGraphError(f"the recurrence over time of {names} also has a cycle "
+                                   "within one time step")
     return _assemble(spec, classes, group_of, edges,
-                     components)
+                     components, steps)
+
+
+def _current_references(spec: ModelSpec) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per variable, the variables it reads at the current step or ahead (the edges that
+    order groups within one time step), and those it reads only in the past."""
+    from bayesgraph.core.lowering.time import time_references
+
+    current: dict[str, set[str]] = {}
+    past: dict[str, set[str]] = {}
+    for var in spec.variables:
+        now: set[str] = set()
+        lagged: set[str] = set()
+        for _, expr in var.params:
+            a, b, c = time_references(expr)
+            now |= a | c
+            lagged |= b
+        current[var.name] = now
+        past[var.name] = lagged - now
+    return current, past
+
+
+def _group_edges(classes: list[list[str]], group_of: dict[str, int],
+                 references: dict[str, set[str]]) -> list[set[int]]:
+    edges: list[set[int]] = [set() for _ in classes]
+    for i, members in enumerate(classes):
+        for name in members:
+            edges[i].update(group_of[r] for r in references[name])
+    return edges
+
+
+def _step_order(component: list[int], now_edges: list[set[int]]) -> list[int] | None:
+    """The groups of a recurrence in an order that respects the reads at the current step,
+    or ``None`` if those reads form a cycle."""
+    inside = set(component)
+    pending = {i: (now_edges[i] & inside) for i in component}
+    order: list[int] = []
+    while pending:
+        ready = sorted(i for i, ps in pending.items() if not ps - set(order))
+        if not ready:
+            return None
+        order.append(ready[0])
+        del pending[ready[0]]
+    return order
+
+
+def _check_recurrence(spec: ModelSpec, classes: list[list[str]]) -> None:
+    """A recurrence is run as a scan: its random groups must have a support that does not
+    depend on the recurrence (their values are given or drawn before their densities);
+    Dirac groups are computed step by step."""
+    from bayesgraph.core.lowering.time import time_references
+    from bayesgraph.exceptions import GraphStructureError
+
+    inside = {name for members in classes for name in members}
+    for members in classes:
+        for name in members:
+            var = spec.variable(name)
+            facts = DISTRIBUTIONS[var.distribution]
+            if facts.support == "deterministic":
+                continue
+            for key, expr in var.params:
+                if key not in facts.support_parameters:
+                    continue
+                read = set().union(*time_references(expr)) & inside
+                if read:
+                    raise GraphStructureError(
+                        f"{name!r} ({var.distribution}) is on a recurrence over time and its "
+                        f"support parameter {key!r} reads {sorted(read)[0]!r} on the same "
+                        "recurrence: not supported (the support must be known before the "
+                        "series); give it bounds that are constants, StaticVariables or "
+                        "variables outside the recurrence"
+                    )
 
 
 def _assemble(spec: ModelSpec, classes: list[list[str]],
               group_of: dict[str, int], edges: list[set[int]],
-              components: list[list[int]]) -> GroupedSpec:
+              components: list[list[int]],
+              steps: dict[int, list[int]] | None = None) -> GroupedSpec:
     # order: components in topological order; inside a component by first member
     position = {v.name: i for i, v in enumerate(spec.variables)}
     order: list[int] = []
@@ -585,7 +684,10 @@ def _assemble(spec: ModelSpec, classes: list[list[str]],
         b = len(blocks)
         for g in members_of_c:
             block_of[g] = b
-        blocks.append(Block(tuple(members_of_c), 0))
+        if steps and c in steps:  # a recurrence over time: groups in step order, no levels
+            blocks.append(Block(tuple(renumber[i] for i in steps[c]), 0, True))
+        else:
+            blocks.append(Block(tuple(members_of_c), 0))
         units.append(("block", b))
 
     groups: list[GroupSpec] = []
@@ -609,7 +711,8 @@ def _assemble(spec: ModelSpec, classes: list[list[str]],
             density_is_fixed=all(spec.variable(m).density_is_fixed for m in members),
             block=block_of.get(g), constraint=first.constraint,
         ))
-    blocks = [_levels(block, groups, spec, arrays) for block in blocks]
+    blocks = [block if block.recurrent else _levels(block, groups, spec, arrays)
+              for block in blocks]
     return GroupedSpec(root_name=spec.root_name, n_data=spec.n_data, groups=tuple(groups),
                        blocks=tuple(blocks), units=tuple(units), arrays=arrays, spec=spec)
 

@@ -28,6 +28,7 @@ from bayesgraph._warn import warn_user
 from bayesgraph.core.data.data_linker import DataLinker, get_data_linker
 from bayesgraph.core.lowering.links import alias_table, describe_links
 from bayesgraph.core.lowering.spec import Const, Expr, LoweredData, ModelSpec, Op, Ref, VariableSpec
+from bayesgraph.core.lowering.time import TIME_SHIFT, time_references
 from bayesgraph.core.operator.operators import OPERATOR_TABLE, Operator
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
@@ -109,6 +110,11 @@ class _ExprLowerer:
                 ) from None
             if node.op == "index":
                 self.indices.append((owner.global_name, param, node, args))
+            if node.op == TIME_SHIFT and not args[0].dynamic:
+                raise ShapeError(
+                    f"parameter {param!r} of {owner.global_name!r}: {node.describe()} shifts "
+                    "a static value along time; only dynamic Variables have a time axis"
+                )
             return Op(node.op, args, tuple(node.kwargs.items()), shape,
                       any(a.dynamic for a in args))
         value = np.asarray(node, dtype=np.float64)
@@ -173,9 +179,10 @@ def _category_counts(variables: list[VariableBase], lowered: dict[str, dict[str,
             counts[var.global_name] = 2
         elif support == "categories":
             params = lowered[var.global_name]
-            weights = params.get("probabilities", params.get("logits"))
-            if weights is not None and weights.shape:
-                counts[var.global_name] = int(weights.shape[-1])
+            count = type(var.distribution).category_count(
+                {k: tuple(v.shape) for k, v in params.items()})
+            if count is not None:
+                counts[var.global_name] = count
     return counts
 
 
@@ -291,8 +298,75 @@ def _topological_order(variables: list[VariableBase],
             "the variables depend on each other in a cycle: "
             + " -> ".join(repr(n) for n in cycle)
             + "; a Bayesian network must be acyclic: remove one of these dependencies"
+            + " (a dependency on the past, x[TimeIndex - 1], may close a cycle: a recurrence"
+            " over time)"
         )
     return order
+
+
+def _has_time_shift(expr: Expr) -> bool:
+    return isinstance(expr, Op) and (expr.op == TIME_SHIFT
+                                     or any(_has_time_shift(a) for a in expr.args))
+
+
+def _fully_observed(arrays: dict[str, np.ndarray], name: str) -> bool:
+    return name in arrays and not np.isnan(arrays[name]).any()
+
+
+def step_parents(variables: list[VariableBase], lowered: dict[str, dict[str, Expr]],
+                 parents: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The parents that order a variable *within a time step*: every parent, except one read
+    only in the past (``y[TimeIndex - 1]``) by a variable on a cycle with it (a recurrence:
+    ``y`` at ``t - 1`` exists before anything at ``t``).
+
+    A lead (``y[TimeIndex + 1]``) on such a cycle would read a step not made yet: refused.
+    Cycles that remain are cycles within one step (:class:`CyclicGraphError`).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, Variable, TimeIndex
+    >>> from bayesgraph.core.lowering import lower
+    >>> with Graph("ar") as ar:
+    ...     y = Variable("y")
+    ...     y.mean = 0.9 * y[TimeIndex - 1]
+    >>> [v.parents for v in lower(ar)[0].variables]
+    [('ar/y',)]
+    """
+    from bayesgraph.core.lowering.groups import _strongly_connected
+
+    names = [v.global_name for v in variables]
+    if not any(_has_time_shift(e) for n in names for e in lowered[n].values()):
+        return parents
+    position = {n: i for i, n in enumerate(names)}
+    references = {}
+    for name in names:
+        now, lagged, led = set(), set(), set()
+        for expr in lowered[name].values():
+            a, b, c = time_references(expr)
+            now |= a
+            lagged |= b
+            led |= c
+        references[name] = (now, lagged, led)
+    edges = [{position[p] for p in parents[n]} for n in names]
+    component = {}
+    for c, members in enumerate(_strongly_connected(len(names), edges)):
+        for i in members:
+            component[names[i]] = c
+    result = {}
+    for name in names:
+        now, lagged, led = references[name]
+        for p in sorted(led):
+            if component[p] == component[name]:
+                raise CyclicGraphError(
+                    f"{name!r} reads {p!r} ahead in time (a lead, TimeIndex + k), and {p!r} "
+                    f"depends on {name!r}: a step would need a step not made yet. Leads are "
+                    "allowed only of variables that do not depend on the reader; use a lag "
+                    "(TimeIndex - k)"
+                )
+        result[name] = tuple(p for p in parents[name]
+                             if not (p in lagged and p not in now and p not in led
+                                     and component[p] == component[name]))
+    return result
 
 
 def _find_cycle(remaining: set[str], parents: dict[str, tuple[str, ...]]) -> list[str]:
@@ -433,7 +507,7 @@ def _check_values(var: VariableBase, array: np.ndarray, params: dict[str, Expr])
     if support == "positive" and (finite <= 0).any():
         raise DataError(f"data for {name!r} ({dist}) must be > 0")
     if support == "categories":
-        k = next(iter(params.values())).shape[-1]
+        k = type(var.distribution).category_count({p: tuple(v.shape) for p, v in params.items()})
         if ((finite < 0) | (finite >= k)).any():
             raise DataError(
                 f"data for {name!r} ({dist} with {k} categories) must lie in 0 .. {k - 1}"
@@ -611,7 +685,7 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
         parents[var.global_name] = tuple(dict.fromkeys(
             aliases.get(id(p), p).global_name for p in var.get_parents()))
     try:
-        order = _topological_order(variables, parents)
+        order = _topological_order(variables, step_parents(variables, lowered, parents))
     except CyclicGraphError as err:
         if not aliases:
             raise
@@ -663,7 +737,9 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
                 "discrete distribution (Poisson, Binomial, NegativeBinomial, Categorical, "
                 "Bernoulli), or dtype='float'"
             )
-        parent_fixed = all(value_fixed[p] for p in parents[name])
+        # a parent read only in the past may come later (a recurrence): fixed if observed
+        parent_fixed = all(value_fixed[p] if p in value_fixed else _fully_observed(arrays, p)
+                           for p in parents[name])
         value_fixed[name] = role == "observed" or (
             dist_name == "DiracDistribution" and role == "latent" and parent_fixed)
         specs.append(VariableSpec(

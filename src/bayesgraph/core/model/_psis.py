@@ -24,14 +24,22 @@ def _gpd_shape(tail: np.ndarray) -> float:
     n = len(tail)
     m = 30 + int(n**0.5)
     b = 1 - np.sqrt(m / (np.arange(1, m + 1, dtype=float) - 0.5))
-    b /= 3 * tail[int(n / 4 + 0.5) - 1]
-    b += 1 / tail[-1]
-    k = np.log1p(-b[:, None] * tail).mean(axis=1)
-    length = n * (np.log(-(b / k)) - k - 1)
-    weights = 1 / np.exp(length - length[:, None]).sum(axis=1)
-    keep = weights >= 10 * np.finfo(float).eps
-    weights, b = weights[keep] / weights[keep].sum(), b[keep]
-    k_post = np.log1p(-np.sum(b * weights) * tail).mean()
+    # the profile likelihood divides by k and takes logs: a candidate b with k = 0 or
+    # -b/k <= 0 (ties in the tail, a tail of equal ratios) has no likelihood; it is dropped
+    # instead of letting numpy warn (no bare RuntimeWarning reaches the user)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        b /= 3 * tail[int(n / 4 + 0.5) - 1]
+        b += 1 / tail[-1]
+        k = np.log1p(-b[:, None] * tail).mean(axis=1)
+        length = n * (np.log(-(b / k)) - k - 1)
+        ok = np.isfinite(length)
+        if not ok.any():
+            return float("inf")
+        b, length = b[ok], length[ok]
+        weights = 1 / np.exp(length - length[:, None]).sum(axis=1)
+        keep = weights >= 10 * np.finfo(float).eps
+        weights, b = weights[keep] / weights[keep].sum(), b[keep]
+        k_post = np.log1p(-np.sum(b * weights) * tail).mean()
     return float((n * k_post + 10 * 0.5) / (n + 10))
 
 

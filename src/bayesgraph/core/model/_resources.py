@@ -68,9 +68,10 @@ def describe_bytes(n: float) -> str:
 
 
 def check_request(what: str, n_samples: int, values_per_draw: int, *,
-                  itemsize: int = 8, fix: str = "") -> None:
+                  itemsize: int = 8, fix: str = "", option: str | None = "n_samples") -> None:
     """Refuse a request of ``n_samples`` draws of ``values_per_draw`` scalars each that
-    would not fit in memory (or would take hours).
+    would not fit in memory (or would take hours); the message names ``option``, the
+    keyword that asked for the draws (``None``: the draws are not the user's choice).
 
     Raises
     ------
@@ -83,7 +84,7 @@ def check_request(what: str, n_samples: int, values_per_draw: int, *,
     >>> check_request("get_samples", 10 ** 12, 10 ** 6)
     Traceback (most recent call last):
     ...
-    bayesgraph.exceptions.ResourceError: get_samples of 1000000000000 draws ...
+    bayesgraph.exceptions.ResourceError: get_samples of 1000000000000 draws (n_samples=... ...
     """
     total = n_samples * max(values_per_draw, 1)
     needed = total * itemsize
@@ -92,11 +93,14 @@ def check_request(what: str, n_samples: int, values_per_draw: int, *,
         per_draw = describe_bytes(max(values_per_draw, 1) * itemsize)
         feasible = max(1, int(min(SHARE * available / itemsize, MAX_VALUES)
                               // max(values_per_draw, 1)))
+        named = f" ({option}={n_samples})" if option else ""
+        ask = (f"lower {option} to at most about {feasible}" if option
+               else f"ask for at most about {feasible} draws")
         raise ResourceError(
-            f"{what} of {n_samples} draws needs about {describe_bytes(needed)} ({per_draw} "
-            f"per draw), but this machine has {describe_bytes(available)} available"
-            + (" and it would run for hours" if total > MAX_VALUES else "")
-            + f"; ask for at most about {feasible} draws" + (f", {fix}" if fix else "")
+            f"{what} of {n_samples} draws{named} needs about {describe_bytes(needed)} "
+            f"({per_draw} per draw), but this machine has {describe_bytes(available)} "
+            "available" + (" and it would run for hours" if total > MAX_VALUES else "")
+            + f"; {ask}" + (f", {fix}" if fix else "")
         )
 
 

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bayesgraph._warn import warn_user
+from bayesgraph.core.model import _curvature as curvature
 from bayesgraph.core.model import _importance as importance
 from bayesgraph.core.model._common import (
     Layout,
@@ -54,6 +55,7 @@ from bayesgraph.exceptions import (
     ConvergenceWarning,
     InvalidParameterError,
     OptionError,
+    ResourceError,
 )
 
 GUIDES = ("mean-field", "full-rank", "low-rank")
@@ -72,6 +74,12 @@ CHECK_DRAWS = (200, 1000)
 #: factor (ADVI promises means within 0.05 sd and variances within 10 % where it is exact)
 SHIFT_LIMIT = 0.25
 SD_LIMIT = 1.25
+#: the curvature check's limits (:mod:`._curvature`, every dimension): each variable's
+#: total variance within this factor of the best full Gaussian's, its means within
+#: CURVATURE_SHIFT posterior sds of one Newton step (mean-field misses the variance that
+#: correlations add: it warns where that exceeds 50 %)
+VARIANCE_FACTOR = 1.5
+CURVATURE_SHIFT = 0.25
 
 
 def _elbo_settled(previous: np.ndarray, last: np.ndarray, threshold: float = 3.0) -> bool:
@@ -184,10 +192,14 @@ class ADVIModel(ModelBase):
         #: ratios p/q (see _psis.py) and their effective sample size
         self.pareto_k: float | None = None
         self.importance_ess: float | None = None
+        #: after solve() with the check: the curvature check's findings (see _curvature.py)
+        self.curvature: curvature.Curvature | None = None
         self.loss_history = np.zeros(0)
         self.converged = False
         self._layout = Layout.of(self.program)
         self.dimension = self._layout.dimension
+        if guide == "full-rank":
+            self._check_full_rank_memory()
         self.rank = None
         if guide == "low-rank":
             self.rank = int(rank) if rank is not None else max(1, math.isqrt(self.dimension))
@@ -197,6 +209,23 @@ class ADVIModel(ModelBase):
         self._overrides = {k: (jnp.asarray(p), jnp.asarray(v))
                            for k, (p, v) in site_values(self, initial_values).items()}
         self.params: dict[str, Any] | None = None
+
+    def _check_full_rank_memory(self) -> None:
+        """Refuse a full-rank guide whose ``d x d`` matrices (the scale, Adam's two moments,
+        their average, the start's Hessian and its eigenvectors: about eight) would not fit
+        in memory, naming the option, before anything is compiled."""
+        from bayesgraph.core.model._resources import SHARE, available_bytes, describe_bytes
+
+        d = self.dimension
+        needed = 8 * d * d * 8
+        available = available_bytes()
+        if needed > SHARE * available:
+            raise ResourceError(
+                f"ADVIModel(guide='full-rank') on {d} unconstrained coordinates needs about "
+                f"{describe_bytes(needed)} for its {d} x {d} matrices, but this machine has "
+                f"{describe_bytes(available)} available; use guide='low-rank' (rank=...) or "
+                "guide='mean-field', or MAPFisherModel/MGVIModel, whose large-model paths are "
+                "matrix-free")
 
     @staticmethod
     def _make(program: Any, options: tuple[Any, ...]) -> dict[str, Any]:
@@ -328,6 +357,7 @@ class ADVIModel(ModelBase):
             "logp": jax.jit(logp),
             "logp_batch": jax.jit(jax.vmap(logp, in_axes=(0, None))),
             "laplace": jax.jit(laplace),
+            "curvature": curvature.make_curvature(negative),
             "initial": jax.jit(initial),
             "run": jax.jit(run, static_argnums=6),
             "draw": jax.jit(draw),
@@ -457,10 +487,44 @@ class ADVIModel(ModelBase):
         result = importance.check(z, log_p - log_q, self.program.latent_sites,
                                   self._layout.slices(), SHIFT_LIMIT, SD_LIMIT)
         self.pareto_k, self.importance_ess = result.pareto_k, result.ess
+        hint = ("guide='full-rank' (mean-field cannot represent correlations and "
+                "underestimates sds), or " if self.guide_name != "full-rank" else "")
         if result.failed:
-            hint = ("guide='full-rank' (mean-field cannot represent correlations and "
-                    "underestimates sds), or " if self.guide_name != "full-rank" else "")
             importance.warn(type(self).__name__, result, draws, hint)
+        self._check_curvature(hint)
+
+    def _q_operators(self) -> tuple[Any, Any, np.ndarray]:
+        """``eps -> S^{1/2} eps``, ``V -> V S`` and ``diag(S)`` of the fitted Gaussian."""
+        p = {k: np.asarray(v) for k, v in self.params.items()}
+        if self.guide_name == "mean-field":
+            scale = p["scale"]
+            return (lambda e: e * scale), (lambda v: v * scale**2), scale**2
+        if self.guide_name == "full-rank":
+            tril = p["scale_tril"]
+            return ((lambda e: e @ tril.T), (lambda v: (v @ tril) @ tril.T),
+                    np.sum(tril**2, axis=1))
+        diag, factor = p["cov_diag"], p["cov_factor"]
+
+        def sqrt_cov(e):
+            extra = self._rng.standard_normal((e.shape[0], factor.shape[1]))
+            return e * np.sqrt(diag) + extra @ factor.T
+
+        return (sqrt_cov, (lambda v: v * diag + (v @ factor) @ factor.T),
+                diag + np.sum(factor**2, axis=1))
+
+    def _check_curvature(self, hint: str) -> None:
+        """The check that scales (:mod:`bayesgraph.core.model._curvature`): is the fitted
+        Gaussian the best Gaussian? Stored in ``self.curvature``; warns beyond
+        VARIANCE_FACTOR and CURVATURE_SHIFT."""
+        sqrt_cov, cov, variances = self._q_operators()
+        with self._precision():
+            self.curvature = curvature.evaluate(
+                self._fns["curvature"], np.asarray(self.params["loc"]), sqrt_cov, cov,
+                self.program.latent_sites, self._layout.slices(), self._data,
+                self._rng, variances)
+        off = self.curvature.off(VARIANCE_FACTOR, CURVATURE_SHIFT)
+        if off:
+            curvature.warn(type(self).__name__, off, VARIANCE_FACTOR, CURVATURE_SHIFT, hint)
 
     def _bar(self):
         if not show_progress(self.progress_bar):

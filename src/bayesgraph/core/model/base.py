@@ -160,10 +160,22 @@ class ModelBase:
             problem = first_problem(program, self._data, self._functions(build, "check"))
         if problem is None:
             return None
+        sources = _sources(self.spec, problem.variable, problem.parameter)
+        if sources:
+            listed = "; ".join(f"{name!r} ~ {prior}" for name, prior in sources[:4])
+            more = f" and {len(sources) - 4} more" if len(sources) > 4 else ""
+            one = len(sources) == 1
+            origin = (f"; it is computed from {listed}{more}, whose prior "
+                      f"{'centre makes' if one else 'centres make'} it invalid. Give "
+                      f"{'that variable a prior that keeps' if one else 'them priors that keep'}"
+                      " it valid")
+        else:
+            origin = (". Give the variables this parameter is computed from priors that keep "
+                      "it valid")
         return InvalidParameterError(
-            f"{type(self).__name__}: {problem.describe()}; the density is undefined there. "
-            f"Give the variables this parameter is computed from priors that keep it valid "
-            f"(for a variance: a square, HalfNormal, or lower=0), or fix its expression"
+            f"{type(self).__name__}: {problem.describe()}; the density is undefined there"
+            f"{origin} (for a variance: a square, HalfNormal, or lower=0), or fix its "
+            "expression"
         )
 
     def _reject_improper_posterior(self) -> None:
@@ -232,6 +244,27 @@ class ModelBase:
         """``{latent site: array (n_samples, *site shape)}``: joint draws of the unobserved
         values only (the missing entries of partly observed groups), never the data."""
         raise NotImplementedError
+
+    def _export_draws(self, n_samples: int) -> tuple[dict[str, np.ndarray], int, int]:
+        """What :func:`~bayesgraph.core.model.inference_data.to_inference_data` exports:
+        ``(site draws, number of draws, number of chains)``. Models of one chain of
+        ``n_samples`` draws keep this; MAP exports its point, MCMC all its chains. The export
+        asks the model through this method, so it never imports the model classes."""
+        n = self._export_draw_count(n_samples)
+        return self._draw_sites(n), n, 1
+
+    #: the option that sets how many draws the ArviZ export holds (named in its errors)
+    _export_option: ClassVar[str] = "n_samples"
+
+    def _export_draw_count(self, n_samples: int) -> int:
+        """How many draws :meth:`_export_draws` returns for ``n_samples`` (checked against
+        the memory limit before drawing)."""
+        return n_samples
+
+    def _sample_stats_by_chain(self) -> dict[str, np.ndarray] | None:
+        """Sampler statistics per draw, ``(chains, draws)``, for ArviZ's ``sample_stats``
+        group; ``None`` for models without a sampler."""
+        return None
 
     # -- from site draws to variables -------------------------------------------------------
     def _draws(self, n_samples: int, names: list[str]) -> dict[str, np.ndarray]:
@@ -407,7 +440,7 @@ class ModelBase:
         per_draw = self._values_per_draw(names)
         what = f"{type(self).__name__}: moments of {_listed(names)}"
         # one draw must fit in memory, and the whole request must not run for hours
-        check_request(what, 1, per_draw, fix="or fewer variables")
+        check_request(what, 1, per_draw, fix="ask for fewer variables", option=None)
         if n_samples * per_draw > MAX_VALUES:
             check_request(what, n_samples, per_draw, fix="or fewer variables")
         chunk = chunk_size(n_samples, per_draw)
@@ -606,6 +639,7 @@ class ModelBase:
 
         def compute(names):
             self._check_observed(names, what)
+            self._check_site_draws(n_samples, what)
             return self._observed_terms(self._draw_sites(n_samples), names, n_samples,
                                         predictive=True)
 
@@ -641,12 +675,18 @@ class ModelBase:
 
         def compute(names):
             self._check_observed(names, "log-likelihood")
+            self._check_site_draws(n_samples, "the log-likelihood")
             return self._observed_terms(self._draw_sites(n_samples), names, n_samples,
                                         predictive=False)
 
         if variables is None:
             return compute(self._likelihood_names())
         return self._answer(variables, compute)
+
+    def _check_site_draws(self, n_samples: int, what: str) -> None:
+        """Refuse (ResourceError naming n_samples) before drawing the latent sites."""
+        per_draw = sum(site.size for site in self.program.latent_sites)
+        check_request(f"{type(self).__name__}: {what}", n_samples, per_draw)
 
     def to_inference_data(self, **kwargs: Any) -> Any:
         """Export draws, data and sampler statistics to ArviZ.
@@ -671,6 +711,42 @@ class ModelBase:
         state = "solved" if self._solved else "not solved"
         return (f"<bayesgraph.{type(self).__name__} of {self.spec.root_name!r}, "
                 f"n_data={self.n_data}, {state}>")
+
+
+def _sources(spec: Any, variable: str, parameter: str) -> list[tuple[str, str]]:
+    """The random variables parameter ``parameter`` of ``variable`` is computed from (through
+    Dirac variables), each with its prior in words, e.g. ``Normal(mean=-5, variance=1)``."""
+    from bayesgraph.core.lowering.spec import Const, Op, Ref
+
+    def refs(expr: Any) -> list[str]:
+        if isinstance(expr, Ref):
+            return [expr.name]
+        if isinstance(expr, Op):
+            return [name for arg in expr.args for name in refs(arg)]
+        return []
+
+    def words(expr: Any) -> str:
+        if isinstance(expr, Const):
+            value = np.asarray(expr.value)
+            return f"{float(value):g}" if value.size == 1 else f"array of shape {value.shape}"
+        return f"'{expr.name}'" if isinstance(expr, Ref) else "an expression"
+
+    found: list[tuple[str, str]] = []
+    todo = refs(spec.variable(variable).param_dict.get(parameter))
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop(0)
+        if name in seen or name not in spec:
+            continue
+        seen.add(name)
+        var = spec.variable(name)
+        if var.distribution == "DiracDistribution":
+            todo.extend(n for _, expr in var.params for n in refs(expr))
+            continue
+        short = var.distribution.removesuffix("Distribution")
+        params = ", ".join(f"{k}={words(v)}" for k, v in var.params)
+        found.append((name, f"{short}({params})"))
+    return found
 
 
 class _Leaf(str):

@@ -7,19 +7,24 @@
   ``acceptance_rate``, ``step_size``, ``lp``);
 * :class:`~bayesgraph.core.model.ForwardModel`: its draws go to group ``prior`` (one chain),
   replicate draws of the observed variables to ``prior_predictive``;
-* :class:`~bayesgraph.core.model.MAPModel`: ``posterior`` holds its point (one chain, one draw);
+* :class:`~bayesgraph.core.model.MAPModel`: ``posterior`` holds ``n_samples`` copies of its
+  point (one chain), so that ArviZ's functions, which need several draws, run on it (PSIS-LOO
+  then reports every Pareto k above 1: a point is not a posterior);
 * every other model (MAPFisher, ADVI, MGVI, ...): ``posterior`` holds ``n_samples`` draws of
   ``model._draw`` as one chain.
 
 Posterior models also get ``posterior_predictive`` (one replicate of each observed variable
 per posterior draw) and ``log_likelihood`` (the pointwise log-density of each observed entry
-at each posterior draw), so ``az.loo``, ``az.waic``, ``az.compare`` and ``az.plot_ppc`` work.
-Both cover the observed variables whose distribution depends on an inferred value (not a
-covariate whose parents are all data, nor a Dirac variable); a replicate is drawn given its
-parents' actual values (the data of observed parents), the conditioning of the pointwise
-log-likelihood.
+at each posterior draw), so ``az.loo``, ``az.waic``, ``az.compare``, ``az.plot_ppc`` and
+``az.plot_loo_pit`` work with their defaults. Both cover the observed variables whose
+distribution depends on an inferred value; a replicate is drawn given its parents' actual
+values (the data of observed parents), the conditioning of the pointwise log-likelihood.
 
-Every export has ``observed_data``: the data given. Variables
+``observed_data`` holds the data of exactly those variables (ArviZ's ``plot_ppc`` looks up
+every ``observed_data`` variable in ``posterior_predictive``, and ArviZ 1.x's ``loo_pit`` in
+``log_likelihood``); every other datum goes to ``constant_data``, as PyMC's ``pm.Data``:
+covariates (observed variables whose parents are all data, with a prior or NoDistribution,
+whose log-likelihood is a constant) and observed Dirac variables. Variables
 are named by their global names with ``'/'`` replaced by ``'.'`` (``family.alice.height``):
 ArviZ 1.x stores groups in an ``xarray.DataTree``, which forbids ``'/'`` in variable names,
 and both versions use the same names. Dimensions are ``chain``, ``draw``, ``example`` (the
@@ -142,10 +147,11 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     model : ModelBase
         Any bayesgraph model; models that need ``solve()`` must have been solved.
     n_samples : int
-        Draws taken from models that are not MCMC or MAP (ignored for those: MCMC exports
-        all its draws, MAP its point).
+        Draws taken from models that are not MCMC (MCMC exports all its draws; MAP exports
+        ``n_samples`` copies of its point).
     observed : bool
-        Add the ``observed_data`` group.
+        Add the ``observed_data`` (the variables with a log-likelihood) and
+        ``constant_data`` (every other datum: covariates) groups.
     var_names : list of str, optional
         Global names (or ArviZ names) of the variables to export to ``posterior``/``prior``;
         default all unobserved ones (latent, the missing entries of partially observed,
@@ -171,28 +177,24 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     ...     x = Variable("x", mean=z, variance=1)
     >>> idata = to_inference_data(MAPModel(g, data={g.x: [2.0]}).solve())
     >>> idata["posterior"]["g.z"].shape, float(idata["observed_data"]["g.x"][0])
-    ((1, 1, 1), 2.0)
+    ((1, 1000, 1), 2.0)
     >>> float(idata["log_likelihood"]["g.x"][0, 0, 0]) < 0
     True
     """
     model._require_solved()
     spec = model.spec
     names = _exported_names(model, var_names)
-    kind = _kind(model)
-    if kind == "mcmc":
-        n, chains = model.n_draws, model.num_chains
-        sites = model._site_draws(np.arange(n))
-    else:
-        n, chains = (1 if kind == "point" else int(n_samples)), 1
-        check_request(f"to_inference_data of {type(model).__name__}", n,
-                      model._values_per_draw(names), fix="or fewer variables (var_names=)")
-        sites = model._draw_sites(n)
+    prior = not type(model).requires_solve
+    check_request(f"to_inference_data of {type(model).__name__}",
+                  model._export_draw_count(int(n_samples)), model._values_per_draw(names),
+                  fix="or fewer variables (var_names=)", option=model._export_option)
+    sites, n, chains = model._export_draws(int(n_samples))
 
     def by_chain(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {k: np.asarray(v).reshape(chains, n // chains, *np.shape(v)[1:])
                 for k, v in values.items()}
 
-    main = "prior" if kind == "prior" else "posterior"
+    main = "prior" if prior else "posterior"
     draws = model._values(sites, names, n)
     groups: dict[str, dict[str, np.ndarray]] = {
         main: by_chain({k: _cast(spec.variable(k), v) for k, v in draws.items()})}
@@ -200,34 +202,24 @@ def to_inference_data(model: Any, n_samples: int = 1000, *, observed: bool = Tru
     if predictive and likelihood:
         groups[f"{main}_predictive"] = by_chain(
             model._observed_terms(sites, likelihood, n, predictive=True))
-    if log_likelihood and likelihood and kind != "prior":
+    if log_likelihood and likelihood and not prior:
         groups["log_likelihood"] = by_chain(
             model._observed_terms(sites, likelihood, n, predictive=False))
-    if kind == "mcmc":
-        groups["sample_stats"] = model._sample_stats_by_chain()
+    stats = model._sample_stats_by_chain()
+    if stats:
+        groups["sample_stats"] = stats
     if observed:
         data = _observed_data(model)
-        if data:
-            groups["observed_data"] = data
+        random = set(likelihood)
+        if any(k in random for k in data):
+            groups["observed_data"] = {k: v for k, v in data.items() if k in random}
+        if any(k not in random for k in data):
+            groups["constant_data"] = {k: v for k, v in data.items() if k not in random}
     datasets = {g: _dataset(model, values, group=g) for g, values in groups.items()}
     return _container(datasets, model)
 
 
 # -- what goes where ------------------------------------------------------------------------
-def _kind(model: Any) -> str:
-    from bayesgraph.core.model.map import MAPModel
-    from bayesgraph.core.model.map_fisher import MAPFisherModel
-    from bayesgraph.core.model.mcmc import MCMCModel
-
-    if isinstance(model, MCMCModel):
-        return "mcmc"
-    if not type(model).requires_solve:
-        return "prior"
-    if isinstance(model, MAPModel) and not isinstance(model, MAPFisherModel):
-        return "point"
-    return "draws"
-
-
 def _exported_names(model: Any, var_names: list[str] | None) -> list[str]:
     spec = model.spec
     if var_names is None:

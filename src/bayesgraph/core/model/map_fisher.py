@@ -46,6 +46,7 @@ import scipy.linalg
 
 from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.distributions import unbounded
+from bayesgraph.core.model import _curvature as curvature
 from bayesgraph.core.model import _importance as importance
 from bayesgraph.core.model._krylov import coefficients, combine, solve, tridiagonal
 from bayesgraph.core.model._layout import Layout
@@ -65,6 +66,11 @@ CHECK_DRAWS = 1000
 SHIFT_LIMIT = 0.5
 SD_LIMIT = 1.5
 CHECK_MAX_DATA = 10_000
+#: the curvature check's limits (:mod:`._curvature`, every dimension, both paths): the
+#: Laplace variances within this factor of the best Gaussian's, the means within
+#: CURVATURE_SHIFT sds of one Newton step (the same as SD_LIMIT and SHIFT_LIMIT)
+VARIANCE_FACTOR = SD_LIMIT ** 2
+CURVATURE_SHIFT = SHIFT_LIMIT
 #: draws computed together by the matrix-free path (vectorised Lanczos runs)
 _CHUNK = 16
 
@@ -114,6 +120,8 @@ class MAPFisherModel(MAPModel):
         #: importance ratios posterior/Laplace and their effective sample size
         self.pareto_k: float | None = None
         self.importance_ess: float | None = None
+        #: after solve() with the check: the curvature check's findings (see _curvature.py)
+        self.curvature: curvature.Curvature | None = None
         self.max_dense_dimension = int(max_dense_dimension)
         self.lanczos_steps = int(lanczos_steps)
         if self.lanczos_steps < 2:
@@ -145,6 +153,7 @@ class MAPFisherModel(MAPModel):
             return program.log_density(layout.unravel(z), data, jacobian=True, skip_fixed=True)
 
         fns["logp_batch"] = jax.jit(jax.vmap(logp, in_axes=(0, None)))
+        fns["curvature"] = curvature.make_curvature(lambda z, data: -logp(z, data))
         if dense:
             def draw(z, chol, keys, data):
                 def one(key):
@@ -167,6 +176,13 @@ class MAPFisherModel(MAPModel):
                 return jax.vmap(lambda dz: to_sites(z + dz, data))(steps_), change
 
             fns["lanczos"] = jax.jit(lanczos)
+
+            def steps(z, eps, alphas, betas, coef, coef_early, norms, data):
+                apply = hvp(z, data)
+                return jax.vmap(lambda *a: combine(apply, *a)[0])(
+                    eps, alphas, betas, coef, coef_early, norms)
+
+            fns["steps"] = jax.jit(steps)
 
             def covariance(z, columns, tol, data):
                 apply = hvp(z, data)
@@ -205,6 +221,8 @@ class MAPFisherModel(MAPModel):
 
     def _after_fit(self, extras: Any) -> None:
         if not self.dense:
+            if self._checking() and self.dimension:
+                self._check_curvature()
             return
         hessian, chol, covariance = extras
         if not np.all(np.isfinite(np.asarray(chol))):
@@ -236,8 +254,11 @@ class MAPFisherModel(MAPModel):
                 "boundary"
             )
         self._chol, self._covariance = chol, covariance
-        if self.check is True or (self.check == "auto" and self.n_data <= CHECK_MAX_DATA):
+        if self._checking():
             self._check_fit()
+
+    def _checking(self) -> bool:
+        return self.check is True or (self.check == "auto" and self.n_data <= CHECK_MAX_DATA)
 
     def _check_fit(self) -> None:
         """Importance sampling from the Laplace approximation towards the posterior (see
@@ -258,6 +279,50 @@ class MAPFisherModel(MAPModel):
         if result.failed:
             importance.warn(type(self).__name__, result, CHECK_DRAWS,
                             "ADVIModel(guide='full-rank') or ")
+        self._check_curvature()
+
+    def _check_curvature(self) -> None:
+        """The check that scales (:mod:`bayesgraph.core.model._curvature`): is the Laplace
+        approximation the best Gaussian (as it is for a Gaussian posterior)? Stored in
+        ``self.curvature``; warns beyond VARIANCE_FACTOR and CURVATURE_SHIFT."""
+        if not self.dimension:
+            return
+        z = np.asarray(self._z)
+        if self.dense:
+            chol, cov = np.asarray(self._chol), np.asarray(self._covariance)
+            sqrt_cov = lambda e: scipy.linalg.solve_triangular(  # noqa: E731
+                chol.T, e.T, lower=False).T
+            apply, variances = (lambda v: v @ cov), cov.diagonal()
+        else:
+            sqrt_cov, variances = self._flat_draws, None
+
+            def apply(v):
+                columns = jnp.asarray(v, self._z.dtype)
+                return np.asarray(self._fns["covariance"](self._z, columns, self.cg_tolerance,
+                                                          self._data))
+        with self._precision():
+            self.curvature = curvature.evaluate(
+                self._fns["curvature"], z, sqrt_cov, apply, self.program.latent_sites,
+                self._layout.slices(), self._data, self._rng, variances)
+        off = self.curvature.off(VARIANCE_FACTOR, CURVATURE_SHIFT)
+        if off:
+            curvature.warn(type(self).__name__, off, VARIANCE_FACTOR, CURVATURE_SHIFT,
+                           "ADVIModel(guide='full-rank') or ")
+
+    def _flat_draws(self, eps: np.ndarray) -> np.ndarray:
+        """``H^{-1/2} eps`` (rows) by the matrix-free path's Lanczos method (NaN where the
+        Hessian is not positive definite)."""
+        dtype = self._z.dtype
+        padded = np.zeros((_CHUNK, self.dimension))
+        padded[:eps.shape[0]] = eps
+        padded = jnp.asarray(padded, dtype)
+        alphas, betas, norms = self._fns["lanczos"](self._z, padded, self._data)
+        coef, early, smallest = coefficients(np.asarray(alphas), np.asarray(betas))
+        if not smallest > 0:
+            return np.full(eps.shape, np.nan)
+        out = self._fns["steps"](self._z, padded, alphas, betas, jnp.asarray(coef, dtype),
+                                 jnp.asarray(early, dtype), norms, self._data)
+        return np.asarray(out)[:eps.shape[0]]
 
     # -- draws ------------------------------------------------------------------------------
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:

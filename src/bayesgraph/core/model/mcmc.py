@@ -579,6 +579,14 @@ class MCMCModel(ModelBase):
                 pieces.append({k: np.asarray(v)[:len(idx)] for k, v in out.items()})
         return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
 
+    _export_option = "num_samples"
+
+    def _export_draw_count(self, n_samples: int) -> int:
+        return self.n_draws  # every chain's every draw
+
+    def _export_draws(self, n_samples: int) -> tuple[dict[str, np.ndarray], int, int]:
+        return self._site_draws(np.arange(self.n_draws)), self.n_draws, self.num_chains
+
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
         total = self.n_draws
         idx = self._rng.choice(total, size=n_samples, replace=n_samples > total)

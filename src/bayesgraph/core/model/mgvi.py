@@ -72,6 +72,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
+import scipy.linalg
 from jax.scipy.sparse.linalg import cg
 
 from bayesgraph._warn import warn_user
@@ -81,6 +82,7 @@ from bayesgraph.core.compiler.standardise import (
     StandardEmitter,
     standardisable,
 )
+from bayesgraph.core.model import _curvature as curvature
 from bayesgraph.core.model._common import Layout, check_int, override, site_values
 from bayesgraph.core.model._optimize import SOLVERS, make_solver
 from bayesgraph.core.model.base import ModelBase
@@ -95,6 +97,11 @@ from bayesgraph.exceptions import (
 _HUTCHINSON_PROBES = 8
 #: the largest move (posterior sds) of the answer that counts as settled
 SETTLED = 0.1
+#: the curvature check's limits (:mod:`._curvature`): MGVI's variances (in standardised
+#: coordinates) within this factor of the best Gaussian's, its means within CURVATURE_SHIFT
+#: sds of one Newton step; exact on linear-Gaussian graphs
+VARIANCE_FACTOR = 1.5
+CURVATURE_SHIFT = 0.5
 #: keys of Dirac groups among site names (a global name never starts with '/')
 _DIRAC = "/dirac/"
 
@@ -138,6 +145,10 @@ class MGVIModel(ModelBase):
         it, samples come from conjugate gradients.
     cg_tolerance, cg_max_iterations
         Relative residual and iteration limit of conjugate gradients.
+    check : bool
+        After :meth:`solve`, run the curvature check (:mod:`._curvature`, see
+        docs/trust.md) and warn (ApproximationWarning) where the approximation is not the
+        best Gaussian in standardised coordinates.
 
     Attributes
     ----------
@@ -169,9 +180,13 @@ class MGVIModel(ModelBase):
                  n_iterations: int = 5, max_iterations: int = 1000, tolerance: float = 1e-10,
                  learning_rate: float = 1e-2, max_dense_dimension: int = 2000,
                  cg_tolerance: float = 1e-8, cg_max_iterations: int | None = None,
-                 seed: int | None = None, dtype: str = "float64", grouping: bool = True) -> None:
+                 seed: int | None = None, dtype: str = "float64", grouping: bool = True,
+                 check: bool = True) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
                          dtype=dtype, grouping=grouping)
+        self.check = bool(check)
+        #: after solve() with the check: the curvature check's findings (see _curvature.py)
+        self.curvature: curvature.Curvature | None = None
         if solver not in SOLVERS:
             raise OptionError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
         n_samples = check_int("n_samples", n_samples, 1)
@@ -369,7 +384,21 @@ class MGVIModel(ModelBase):
                      for name, (positions, _) in overrides.items()}
             return layout.ravel(override(override(zeros, given), sources))
 
-        return {"iterate": jax.jit(iterate), "finalise": jax.jit(finalise),
+        def metric_solve(xi, columns, data):
+            """``M^{-1} v`` for every row ``v`` (CG on metric-vector products)."""
+            apply, _ = metric_vector(xi, data)
+            return jax.vmap(lambda b: cg(apply, b, tol=cg_tol, maxiter=cg_max)[0])(columns)
+
+        def check_deltas(xi, key, n, data):
+            return cg_deltas(xi, key, n, data)[0]
+
+        checks = {"curvature": curvature.make_curvature(energy)}
+        if dense:
+            checks["metric"] = jax.jit(metric)
+        else:
+            checks["metric_solve"] = jax.jit(metric_solve)
+            checks["check_deltas"] = jax.jit(check_deltas, static_argnums=2)
+        return {**checks, "iterate": jax.jit(iterate), "finalise": jax.jit(finalise),
                 "draw": jax.jit(draw, static_argnums=2), "start": jax.jit(start),
                 "energy": energy}
 
@@ -436,7 +465,45 @@ class MGVIModel(ModelBase):
         self.source_means = {site: np.asarray(v)
                              for site, v in self.layout.unravel(np.asarray(xi)).items()}
         self._solved = True
+        if self.check and self.dimension:
+            self._check_curvature()
         return self
+
+    def _check_curvature(self) -> None:
+        """The check that scales (:mod:`bayesgraph.core.model._curvature`), in the
+        standardised coordinates where MGVI's Gaussian lives: is ``N(xi_bar, M^{-1})`` the
+        best Gaussian (as it is for a linear-Gaussian graph, where the metric is the
+        Hessian)? Stored in ``self.curvature``; warns beyond VARIANCE_FACTOR and
+        CURVATURE_SHIFT."""
+        xi = np.asarray(self._xi)
+        with self._precision():
+            if self.dense:
+                metric = np.asarray(self._fns["metric"](self._xi, self._data))
+                try:
+                    chol = np.linalg.cholesky(metric)
+                except np.linalg.LinAlgError:
+                    self._raise_singular()
+                inverse = np.linalg.inv(metric)
+                sqrt_cov = lambda e: scipy.linalg.solve_triangular(  # noqa: E731
+                    chol.T, e.T, lower=False).T
+                apply, variances = (lambda v: v @ inverse), inverse.diagonal()
+            else:
+                variances = None
+
+                def sqrt_cov(e):
+                    return np.asarray(self._fns["check_deltas"](
+                        self._xi, self._next_key(), e.shape[0], self._data))
+
+                def apply(v):
+                    return np.asarray(self._fns["metric_solve"](
+                        self._xi, jnp.asarray(v, self._xi.dtype), self._data))
+            self.curvature = curvature.evaluate(
+                self._fns["curvature"], xi, sqrt_cov, apply, self.program.latent_sites,
+                self.layout.slices(), self._data, self._rng, variances)
+        off = self.curvature.off(VARIANCE_FACTOR, CURVATURE_SHIFT)
+        if off:
+            curvature.warn(type(self).__name__, off, VARIANCE_FACTOR, CURVATURE_SHIFT,
+                           "n_iterations=20 (if it still moves), ADVIModel or ")
 
     def _record(self, result: Any, metric_ok: bool, worst: float) -> None:
         value = float(result.value)

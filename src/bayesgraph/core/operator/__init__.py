@@ -11,6 +11,8 @@ True
 from bayesgraph.core.operator import operators
 from bayesgraph.core.operator.functions import *  # noqa: F403
 from bayesgraph.core.operator.functions import __all__ as _functions
-from bayesgraph.core.operator.operators import OPERATOR_TABLE, ExpressionBase, Operator
+from bayesgraph.core.operator.operators import OPERATOR_TABLE, ExpressionBase, Operator, TimeShift
+from bayesgraph.core.operator.time import TimeIndex
 
-__all__ = ["operators", "Operator", "ExpressionBase", "OPERATOR_TABLE", *_functions]
+__all__ = ["operators", "Operator", "ExpressionBase", "OPERATOR_TABLE", "TimeIndex", "TimeShift",
+           *_functions]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesgraph.core.operator.time import TimeOffset, shift_values, time_shift_shape
 from bayesgraph.exceptions import DtypeError, ExpressionError, ShapeError
 
 
@@ -254,6 +255,9 @@ def _table() -> dict[str, OperatorSpec]:
         "logdet": (_logdet, "bayesgraph.core.compiler.ops.logdet", _logdet_shape),
         "solve_triangular": (_solve_triangular, "bayesgraph.core.compiler.ops.solve_triangular",
                              _solve_shapes),
+        # along the examples (time) axis: see bayesgraph.core.operator.time
+        "time_shift": (shift_values, "bayesgraph.core.compiler.ops.time_shift",
+                       time_shift_shape),
     }
     table = {k: OperatorSpec(k, f, j, True) for k, (f, j) in ew.items()}
     table.update({k: OperatorSpec(k, f, j, False) for k, (f, j) in structural.items()})
@@ -373,6 +377,8 @@ class ExpressionBase:
 
     def __getitem__(self, key):
         entries = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(k, TimeOffset) for k in entries):
+            return _time_index_node(self._node(), entries)
         if not any(_is_operand(k) for k in entries):
             return make("getitem", self._node(), key=_freeze_key(key))
         return _index_node(self._node(), entries)
@@ -535,6 +541,8 @@ class Operator(ExpressionBase):
             return f"-{parts[0]}"
         if self.op == "getitem":
             return f"{parts[0]}[{self.kwargs['key']!r}]"
+        if self.op == "time_shift":
+            return _describe_time_shift(parts[0], self.kwargs)
         if self.op == "index":
             key = [parts[k.position] if isinstance(k, Operand) else _describe_entry(k)
                    for k in self.kwargs["key"]]
@@ -567,7 +575,7 @@ def _class_name(op: str) -> str:
     special = {"add": "Add", "subtract": "Sub", "multiply": "Mul", "divide": "Div",
                "power": "Pow", "negative": "Neg", "getitem": "GetItem", "matmul": "MatMul",
                "logsumexp": "LogSumExp", "cumsum": "CumSum", "logdet": "LogDet",
-               "solve_triangular": "SolveTriangular"}
+               "solve_triangular": "SolveTriangular", "time_shift": "TimeShift"}
     return special.get(op, op.capitalize())
 
 
@@ -609,3 +617,90 @@ def _sum_init(self, x, axis=None):  # Halerium: operators.Sum(x) is a callable c
 
 
 OPERATOR_CLASSES["sum"].__init__ = _sum_init  # type: ignore[attr-defined]
+
+
+# -- time shifts along the examples axis ---------------------------------------------------
+def time_shift(x: Any, shift: Any, initial_values: Any = 0.0) -> Operator:
+    """The ``time_shift`` node of ``x`` (checked): see :class:`TimeShift`.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Variable
+    >>> time_shift(Variable("x"), -1).kwargs
+    {'shift': -1, 'initial_values': 0.0}
+    """
+    from bayesgraph.core.operator.time import check_shift, freeze_initial_values
+
+    node = as_node(x)
+    shift = check_shift(shift)
+    what = _describe(node)
+    if not isinstance(node, ExpressionBase):
+        raise ExpressionError(
+            f"TimeShift of the constant {what}: only a dynamic Variable (or an expression of "
+            "one) has a time (examples) axis to shift"
+        )
+    variables = list(dict.fromkeys(_walk_variables(node)))
+    if not any(v.is_dynamic for v in variables):
+        raise ExpressionError(
+            f"TimeShift of {what}, which is static: a StaticVariable has one value for all "
+            "examples and no time axis to shift; shift a dynamic Variable (or an expression "
+            "that reads one)"
+        )
+    return make("time_shift", node, shift=shift,
+                initial_values=freeze_initial_values(initial_values))
+
+
+def _time_shift_init(self, variable, shift, initial_values=0.0):
+    node = time_shift(variable, shift, initial_values)
+    Operator.__init__(self, "time_shift", *node.args, **node.kwargs)
+
+
+def _time_index_node(x: Any, entries: tuple[Any, ...]) -> Any:
+    """``x[TimeIndex - k, *rest]``: the lag (or lead) of ``x``, then ``[rest]`` of each
+    step's value (the time offset must be the first entry: it indexes the examples axis)."""
+    if not isinstance(entries[0], TimeOffset) or any(isinstance(k, TimeOffset)
+                                                     for k in entries[1:]):
+        raise ExpressionError(
+            f"{_describe(x)}[{', '.join(map(repr, entries))}]: TimeIndex indexes the examples "
+            "(time) axis, which comes first: write x[TimeIndex - k] or x[TimeIndex - k, i]"
+        )
+    shifted = x if entries[0].offset == 0 else time_shift(x, entries[0].offset, 0.0)
+    rest = entries[1:]
+    if not rest:
+        return shifted
+    return shifted[rest if len(rest) > 1 else rest[0]]
+
+
+def _describe_time_shift(inner: str, kwargs: dict[str, Any]) -> str:
+    shift, initial = kwargs["shift"], kwargs["initial_values"]
+    offset = "" if shift == 0 else f" {'+' if shift > 0 else '-'} {abs(shift)}"
+    if initial == 0.0:
+        return f"{inner}[TimeIndex{offset}]"
+    return f"TimeShift({inner}, shift={shift}, initial_values={initial!r})"
+
+
+OPERATOR_CLASSES["time_shift"].__init__ = _time_shift_init  # type: ignore[attr-defined]
+OPERATOR_CLASSES["time_shift"].__doc__ = """``TimeShift(variable, shift, initial_values=0)``:
+    a dynamic variable (or expression) shifted along the examples (time) axis.
+
+    Its value at step ``t`` is ``variable`` at step ``t + shift``: ``shift=-k`` is a lag of
+    ``k`` steps (the first ``k`` steps, which have no past, take ``initial_values``), a
+    positive shift a lead (the last steps take ``initial_values``). ``x[TimeIndex - k]`` is
+    ``TimeShift(x, shift=-k, initial_values=0)``. ``initial_values`` are constants that
+    broadcast to ``(|shift|, *shape)``: one value for all filled steps, or one per step.
+
+    A variable may depend on its own lags (an AR process, ``y.mean = a * y[TimeIndex - 1]``):
+    that is a recurrence over time, not a cycle.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, Variable, TimeIndex, TimeShift
+    >>> with Graph("ar") as ar:
+    ...     y = Variable("y", variance=1.0)
+    ...     y.mean = 0.5 * y[TimeIndex - 1]
+    >>> y.mean.value
+    <bayesgraph.Mul (0.5 * ar/y[TimeIndex - 1])>
+    >>> TimeShift(y, shift=-2, initial_values=1.0).describe()
+    'TimeShift(ar/y, shift=-2, initial_values=1.0)'
+    """
+TimeShift = OPERATOR_CLASSES["time_shift"]

@@ -1,4 +1,5 @@
-"""Text renderings of a graph: :func:`print_child_tree` and :func:`show`.
+"""Text renderings of a graph (:func:`print_child_tree`, :func:`render_text`) and
+:func:`show`, which draws a picture where one can be seen and prints the text elsewhere.
 
 Examples
 --------
@@ -19,10 +20,9 @@ car
 
 from __future__ import annotations
 
-import numpy as np
-
-from bayesgraph.core.operator.operators import Operator
 from bayesgraph.core.scope import NamedObject, Scopetor
+from bayesgraph.core.utilities.describe import observed_status, variable_line
+from bayesgraph.core.utilities.pictures import display, in_notebook, picture
 
 
 def child_tree(obj: NamedObject) -> str:
@@ -61,31 +61,13 @@ def print_child_tree(obj: NamedObject) -> None:
     print(child_tree(obj))
 
 
-def _value_text(value, root: str) -> str:
-    from bayesgraph.core.variable.variable import VariableBase
-
-    if isinstance(value, VariableBase):
-        return _relative(value.global_name, root)
-    if isinstance(value, Operator):
-        text = value.describe()
-        for var in value.get_variables():
-            text = text.replace(var.global_name, _relative(var.global_name, root))
-        return text
-    array = np.asarray(value)
-    if array.ndim == 0:
-        return f"{array.item():g}"
-    return np.array2string(array, threshold=6, precision=4)
-
-
-def _relative(global_name: str, root: str) -> str:
-    return global_name[len(root) + 1:] if global_name.startswith(root + "/") else global_name
-
-
-def render_text(obj: NamedObject) -> str:
+def render_text(obj: NamedObject, data=None) -> str:
     """Render the structure of ``obj``: its entities, variables, distributions and parents.
 
     Each variable line shows its kind (dynamic ``Variable`` or ``StaticVariable``), shape,
-    distribution with parameters, and the variables it depends on (``<-``).
+    distribution with parameters, and the variables it depends on (``<-``). With ``data``
+    (as given to a model), the variables they observe end in ``[observed]`` (or
+    ``[partly observed]`` where some values are NaN).
 
     Examples
     --------
@@ -105,19 +87,14 @@ def render_text(obj: NamedObject) -> str:
 
     root = obj.get_root().global_name
     lines = [f"{type(obj).__name__} {obj.name}"]
+    status = {}
+    if data is not None:
+        status = observed_status(obj, data)
+    marks = {"observed": "  [observed]", "partial": "  [partly observed]"}
 
     def label(node: NamedObject) -> str:
         if isinstance(node, VariableBase):
-            dist = type(node.distribution).__name__.replace("Distribution", "") or "No"
-            params = ", ".join(f"{k}={_value_text(v, root)}"
-                               for k, v in node.distribution.get_parameters().items())
-            text = f"{node.name}: {type(node).__name__} {node.shape} ~ {dist}({params})"
-            if node.dtype != node.distribution.dtypes[0]:
-                text += f" [{node.dtype}]"
-            parents = node.get_parents()
-            if parents:
-                text += "  <- " + ", ".join(_relative(p.global_name, root) for p in parents)
-            return text
+            return variable_line(node, root) + marks.get(status.get(id(node)), "")
         return f"{node.name} ({type(node).__name__})"
 
     def walk(node: NamedObject, prefix: str) -> None:
@@ -136,8 +113,32 @@ def render_text(obj: NamedObject) -> str:
     return "\n".join(lines)
 
 
-def show(obj: NamedObject) -> None:
-    """Display the structure of a graph, entity or variable as text (see :func:`render_text`).
+def show(obj: NamedObject, data=None, *, path=None, plate_min: int | None = 5,
+         max_members: int = 40) -> None:
+    """Draw a graph, entity or variable: a picture in Jupyter or in a file, text otherwise.
+
+    * ``path="family.svg"`` writes an SVG picture, ``path="family.html"`` an interactive page
+      (zoom, plates that list their members); both work offline.
+    * In a Jupyter notebook (without ``path``) the interactive picture is displayed.
+    * Anywhere else (a script, a terminal) the structure is printed as text
+      (:func:`render_text`), since a terminal cannot show a picture.
+
+    See :func:`bayesgraph.core.utilities.pictures.picture` for what the picture shows.
+
+    Parameters
+    ----------
+    obj : Graph, Entity or Variable
+        What to draw.
+    data : mapping or DataLinker, optional
+        Data as given to a model: the variables they observe are shaded (the text marks
+        them ``[observed]``).
+    path : str or path-like, optional
+        Write the picture there (``.svg``, ``.html`` or ``.htm``) instead of displaying it.
+    plate_min : int or None
+        Siblings of one structure are drawn once, as a plate with their count, when there are
+        at least this many (default 5); ``None`` draws every entity.
+    max_members : int
+        How many members of each plate the interactive view draws one by one.
 
     Examples
     --------
@@ -149,5 +150,16 @@ def show(obj: NamedObject) -> None:
     Graph g
     ├─z: Variable () ~ Normal(mean=0, variance=1)
     └─x: Variable () ~ Normal(mean=z, variance=0.1)  <- z
+    >>> show(g, data={g.x: [1.0]})
+    Graph g
+    ├─z: Variable () ~ Normal(mean=0, variance=1)
+    └─x: Variable () ~ Normal(mean=z, variance=0.1)  <- z  [observed]
     """
-    print(render_text(obj))
+    if path is not None or in_notebook():
+        pic = picture(obj, data, plate_min=plate_min, max_members=max_members)
+        if path is not None:
+            pic.save(path)
+        else:
+            display(pic)
+        return
+    print(render_text(obj, data))
