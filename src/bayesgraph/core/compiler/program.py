@@ -437,12 +437,7 @@ class Program:
             value = data["arrays"][expr.key]
             return value if rows is None else value[rows]
         if isinstance(expr, Member):
-            parts = [env[s] for s in expr.sources]
-            if len(parts) > 1:
-                dtype = jnp.result_type(*parts)
-                source = jnp.concatenate([p.astype(dtype) for p in parts], axis=0)
-            else:
-                source = parts[0]
+            source = _join_members([env[s] for s in expr.sources])
             if expr.mode == "one":
                 return source[expr.index]
             if expr.mode == "aligned":
@@ -690,12 +685,7 @@ class Program:
         if not expr.dynamic:
             return self._evaluate(expr, env, data, None)
         if isinstance(expr, Member):
-            parts = [_at_step(env[s], t, 1) for s in expr.sources]
-            if len(parts) > 1:
-                dtype = jnp.result_type(*parts)
-                source = jnp.concatenate([p.astype(dtype) for p in parts], axis=0)
-            else:
-                source = parts[0]
+            source = _join_members([_at_step(env[s], t, 1) for s in expr.sources])
             if expr.mode == "one":
                 return source[expr.index]
             if expr.mode == "aligned":
@@ -1156,3 +1146,12 @@ _STRUCTURAL: dict[str, Callable[..., Any]] = {
 
 __all__ = ["Program", "LatentSite", "Emitter", "NumpyroEmitter", "SampleEmitter",
            "ValueEmitter", "ObservedEmitter", "DensityEmitter", "MISSING_SUFFIX"]
+
+
+def _join_members(parts: list[Any]) -> Any:
+    """The values of a ``Member`` expression's source groups, joined along the member axis
+    (in one common dtype)."""
+    if len(parts) == 1:
+        return parts[0]
+    dtype = jnp.result_type(*parts)
+    return jnp.concatenate([p.astype(dtype) for p in parts], axis=0)
