@@ -12,6 +12,7 @@ from bayesgraph.core.model.advi import ADVIModel
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.model.factory import METHODS, get_generative_model, get_posterior_model
 from bayesgraph.core.model.forward import ForwardModel
+from bayesgraph.core.model.forward_optimizer import ForwardOptimizerModel
 from bayesgraph.core.model.map import MAPModel
 from bayesgraph.core.model.map_fisher import MAPFisherModel
 from bayesgraph.core.model.mcmc import MCMCModel
@@ -19,5 +20,5 @@ from bayesgraph.core.model.mgvi import MGVIModel
 from bayesgraph.core.model.trainer import Trainer
 
 __all__ = ["ModelBase", "ForwardModel", "MAPModel", "MAPFisherModel", "ADVIModel", "MGVIModel",
-           "MCMCModel", "Trainer", "get_posterior_model", "get_generative_model", "METHODS",
-           "enable_compilation_cache"]
+           "MCMCModel", "ForwardOptimizerModel", "Trainer", "get_posterior_model",
+           "get_generative_model", "METHODS", "enable_compilation_cache"]
