@@ -46,7 +46,8 @@ SECTIONS: list[tuple[str, list[str]]] = [
                   "distributions.md",
                   "data.md", "links.md", "timeseries.md", "time-series.md", "time_series.md",
                   "objectives.md", "causal-structure.md", "files.md", "pictures.md"]),
-    ("Inference methods", ["mcmc.md", "advi.md", "mgvi.md", "arviz.md", "trust.md"]),
+    ("Inference methods", ["mcmc.md", "advi.md", "mgvi.md", "forward-optimizer.md", "arviz.md",
+                           "trust.md"]),
     ("Examples gallery", ["gallery/index.md"]),  # the gallery's pages are added below
     ("Coming from other tools", ["coming-from-halerium.md", "coming-from-pymc-stan.md"]),
     ("Performance", ["performance.md"]),

@@ -20,8 +20,10 @@ Examples
 ...     a = StaticVariable("a")
 ...     y = Variable("y", mean=2 * a, variance=1)
 >>> model = ForwardOptimizerModel(g, [g.a], lambda g: (g.y - 3) ** 2, seed=0).solve()
->>> round(float(model.get_adjustables()["g/a"]), 6)
-1.5
+>>> model.batch_size                 # a stochastic cost: 1000 forward samples
+1000
+>>> bool(abs(model.get_adjustables()["g/a"] - 1.5) < 0.1)   # Monte-Carlo sd 0.016
+True
 """
 
 from __future__ import annotations
