@@ -234,7 +234,7 @@ def _api_pages() -> dict[str, str]:
              "* [The modelling language](language.md): graphs, entities, variables, templates,"
              " links, pictures",
              "* [Expression functions](functions.md)",
-             "* [Models](models.md): the six model classes, the factories, the ArviZ export",
+             "* [Models](models.md): the seven model classes, the factories, the ArviZ export",
              "* [Distributions](distributions.md)",
              "* [Graph files](files.md)",
              "* [Errors and warnings](exceptions.md)",

@@ -23,6 +23,7 @@ from bayesgraph.exceptions import (
     ExpressionError,
     MissingVariableError,
     OptionError,
+    ResourceError,
 )
 
 RNG = np.random.default_rng(7)
@@ -202,6 +203,9 @@ def test_bad_input_names_the_culprit():
         ForwardOptimizerModel(g, [g.a], cost, reduce_dynamic_cost="median", data=data)
     with pytest.raises(OptionError, match="solver"):
         ForwardOptimizerModel(g, [g.a], cost, solver="SGD", data=data)
+    with pytest.raises(ResourceError, match="batch_size="):
+        ForwardOptimizerModel(_noisy(), ["a"], lambda g: (g.y - g.t) ** 2, batch_size=10**12,
+                              data={"x": X, "t": T})
     with pytest.raises(BayesGraphError, match="scalar"):
         ForwardOptimizerModel(g, [g.a], lambda g: g.a * np.ones(3) + g.b, data=data)
 

@@ -50,6 +50,7 @@ from bayesgraph.core.model._optimize import (
     needs_polish,
     newton_step,
 )
+from bayesgraph.core.model._resources import check_request
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.operator.operators import OPERATOR_CLASSES, Operator, make
 from bayesgraph.core.scope import NamedObject, no_name_injection
@@ -119,9 +120,11 @@ class ForwardOptimizerModel(ModelBase):
     solver : {'L-BFGS', 'Adam'}
         The optimiser of the Monte-Carlo objective.
     batch_size : int, optional
-        Forward samples per evaluation of the cost. ``None``: 1 when the cost is
-        deterministic (no random variable is an ancestor of it), else :data:`AUTO_BATCH`
-        (fewer when one batch would hold more than :data:`AUTO_BATCH_VALUES` values). The
+        Forward samples per evaluation of the cost. A deterministic cost (no random
+        variable is an ancestor of it) always uses 1 (every sample is the same). Otherwise
+        ``None`` means :data:`AUTO_BATCH` (fewer when one batch would hold more than
+        :data:`AUTO_BATCH_VALUES` values); a batch that would not fit in memory is a
+        ResourceError naming ``batch_size``. The
         same samples (random keys) are used in every iteration, so the objective is a
         deterministic function of the adjustables; its Monte-Carlo error is reported.
     copy_graph, model_graph_options
@@ -323,10 +326,14 @@ class ForwardOptimizerModel(ModelBase):
     def _batch_size(self, batch_size: int | None) -> int:
         if self.deterministic_cost:
             return 1
-        if batch_size is not None:
-            return check_int("batch_size", batch_size, 1)
         per_draw = sum(int(np.prod(g.full_shape(self.n_data))) for g in self.grouped.groups)
-        return int(max(1, min(AUTO_BATCH, AUTO_BATCH_VALUES // max(1, per_draw))))
+        if batch_size is None:
+            return int(max(1, min(AUTO_BATCH, AUTO_BATCH_VALUES // max(1, per_draw))))
+        batch = check_int("batch_size", batch_size, 1)
+        # the gradient keeps every forward sample's values: a few copies of the batch
+        check_request("ForwardOptimizerModel: a batch of forward samples", batch, 4 * per_draw,
+                      fix="or fewer examples", option="batch_size")
+        return batch
 
     # -- start ------------------------------------------------------------------------------
     def _start(self) -> np.ndarray:
