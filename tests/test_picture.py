@@ -7,6 +7,7 @@ The browser tests skip when chromium is missing, except in CI (the environment v
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import textwrap
 import time
 import types
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,23 +30,21 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 # -- graphs -----------------------------------------------------------------------------------
 
+def _load_make_pictures():
+    """docs/make_pictures.py, the script that draws the docs' pictures (it is not a package)."""
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    spec = importlib.util.spec_from_file_location("make_pictures", docs / "make_pictures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MAKE_PICTURES = _load_make_pictures()
+
+
 def family_graph():
-    """The README's family: two founders, two children of theirs."""
-    with Entity("woman") as woman:
-        factor = Variable("genetic_factor", shape=(), mean=0, variance=75)
-        Variable("height", shape=(), mean=167 + factor, variance=25)
-    with Entity("man") as man:
-        factor = Variable("genetic_factor", shape=(), mean=0, variance=75)
-        Variable("height", shape=(), mean=175 + factor, variance=25)
-    woman_t, man_t = woman.get_template("Woman"), man.get_template("Man")
-    with Graph("family") as family:
-        alice, bob = woman_t("alice"), man_t("bob")
-        harry, sally = man_t("harry"), woman_t("sally")
-    with family:
-        for child in (harry, sally):
-            child.genetic_factor.mean = (alice.genetic_factor + bob.genetic_factor) / 2
-            child.genetic_factor.variance = 37.5
-    return family
+    """The README's family: two founders, two children of theirs (the docs' own graph)."""
+    return MAKE_PICTURES.family()[0]
 
 
 def crowd_graph(n: int):
@@ -429,14 +429,8 @@ def test_constants_split_a_plate_only_when_they_take_few_values():
 
 def test_the_pictures_in_the_docs_are_up_to_date():
     """docs/images/*.svg are what docs/make_pictures.py draws now (rerun it after a change)."""
-    import importlib.util
-    from pathlib import Path
-
     docs = Path(__file__).resolve().parent.parent / "docs"
-    spec = importlib.util.spec_from_file_location("make_pictures", docs / "make_pictures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    made = module.pictures()
+    made = MAKE_PICTURES.pictures()
     assert set(made) == {"family.svg", "make_daughter.svg", "pedigree.svg",
                          "three_generations.svg"}
     for name, svg in made.items():

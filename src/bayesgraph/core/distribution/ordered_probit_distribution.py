@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from bayesgraph.core.distribution.distribution_base import DistributionBase
+from bayesgraph.core.distribution.ordinal_distribution_base import OrdinalDistributionBase
 
 
-class OrderedProbitDistribution(DistributionBase):
+class OrderedProbitDistribution(OrdinalDistributionBase):
     """Ordinal (proportional-odds) outcome ``0 .. K-1`` with a normal link (Stan's and PyMC's
     ``OrderedProbit``).
 
     ``P(y <= k) = Phi(c_k - predictor)`` for the ``K - 1`` increasing ``cutpoints`` ``c_k``
-    (their last axis; the number of categories is one more), and ``P(y = k)`` is the
-    difference of neighbouring ones. ``predictor`` (default 0) is typically a linear
-    predictor; unknown cut points are a variable with ``constraint="ordered"``.
+    (their last axis; the number of categories is one more); see
+    ``OrdinalDistributionBase``.
 
     Examples
     --------
@@ -21,14 +20,3 @@ class OrderedProbitDistribution(DistributionBase):
     >>> type(v.distribution).__name__
     'OrderedProbitDistribution'
     """
-
-    parameter_groups = (('predictor',), ('cutpoints',))
-    defaults = {'predictor': 0.0}
-    dtypes = ('int',)
-    discrete = True
-    positive = ()
-    unit_interval = ()
-    support = 'categories'
-    parameter_kinds = {'cutpoints': 'free'}
-    increasing = ('cutpoints',)
-    extra_categories = 1
