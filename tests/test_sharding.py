@@ -206,3 +206,16 @@ def test_a_group_is_split_along_its_member_axis(found):
     assert one == pytest.approx(np.mean([i % 5 for i in range(16)]) * 16 / (16 + 0.1),
                                 rel=1e-8)
     assert found["member_shards"] == [[2, 1]]
+
+
+@pytest.mark.parametrize("devices, message", [
+    (0, "positive integer"), (10**6, "more devices than JAX sees"), ("gpu", "list of jax"),
+    (True, "positive integer")])
+def test_bad_devices_are_refused_with_the_fix(devices, message):
+    from bayesgraph.core import Variable
+    from bayesgraph.core.model import MAPModel
+    from bayesgraph.exceptions import OptionError
+
+    x = Variable("x")
+    with pytest.raises(OptionError, match=message):
+        MAPModel(x, data={x: [1.0, 2.0]}, devices=devices)
