@@ -130,6 +130,18 @@ SCRIPT = textwrap.dedent('''
     out["mgvi_devices"] = data_devices(many._data)
 
     tick("mgvi")
+    # a pedigree (benchmarks/bench_pedigree.py): children read their parents (a block), the
+    # heights of half the persons are observed: one partial group of 160 members, split
+    # along its members
+    sys.path.insert(0, "benchmarks")
+    from bench_pedigree import build
+    ped, persons, pdata = build(160, 0)
+    one = MAPModel(ped, data=pdata, devices=1).solve()
+    many = MAPModel(ped, data=pdata, devices=8).solve()
+    out["pedigree"] = [[float(np.ravel(m.get_means(q.genetic_factor))[0]) for q in persons]
+                       for m in (one, many)]
+    out["pedigree_devices"] = data_devices(many._data)
+    tick("pedigree")
     print("RESULT " + json.dumps(out)); raise SystemExit
 ''')
 
@@ -219,3 +231,10 @@ def test_bad_devices_are_refused_with_the_fix(devices, message):
     x = Variable("x")
     with pytest.raises(OptionError, match=message):
         MAPModel(x, data={x: [1.0, 2.0]}, devices=devices)
+
+
+@pytest.mark.slow
+def test_a_pedigree_is_split_along_its_persons(found_all):
+    one, many = found_all["pedigree"]
+    assert found_all["pedigree_devices"] == 8
+    np.testing.assert_allclose(many, one, rtol=0, atol=1e-10 * np.max(np.abs(one)))
