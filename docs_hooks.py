@@ -50,7 +50,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
                            "trust.md"]),
     ("Examples gallery", ["gallery/index.md"]),  # the gallery's pages are added below
     ("Coming from other tools", ["coming-from-halerium.md", "coming-from-pymc-stan.md"]),
-    ("Performance", ["performance.md"]),
+    ("Performance", ["performance.md", "scaling.md"]),
     ("API reference", ["api/index.md"]),
     ("Design decisions", ["decisions.md"]),
 ]

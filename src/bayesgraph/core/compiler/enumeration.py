@@ -35,7 +35,7 @@ from jax.scipy.special import logsumexp
 from numpyro.distributions import ImproperUniform
 
 from bayesgraph.core.compiler.distributions import facts
-from bayesgraph.core.compiler.program import Emitter, LatentSite, Program
+from bayesgraph.core.compiler.program import Emitter, LatentSite, Program, take_missing
 from bayesgraph.core.lowering.groups import GroupSpec
 from bayesgraph.exceptions import DiscreteLatentError
 
@@ -107,7 +107,7 @@ class Enumeration:
     # site values for given configurations
     def _site_value(self, site: LatentSite, full: Any, data: Any) -> Any:
         if site.partial:
-            return full.reshape(-1)[data["missing"][site.spec.name]]
+            return take_missing(full, data["missing"][site.spec.name])
         return full
 
     def _discrete_values(self, s: Any, d_per_example: Any, data: Any) -> dict[str, Any]:

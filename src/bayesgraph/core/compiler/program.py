@@ -426,6 +426,8 @@ class Program:
         return {
             "values": {k: jnp.asarray(v, dtype=dtype) for k, v in data.values.items()},
             "missing": {k: jnp.asarray(v) for k, v in data.missing.items()},
+            "slots": {k: jnp.asarray(missing_slots(v, data.values[k].shape))
+                      for k, v in data.missing.items()},
             "arrays": {k: cast(v) for k, v in data.arrays.items()},
         }
 
@@ -476,9 +478,9 @@ class Program:
         for key, value in params.items():
             if kinds.get(key) == "free":
                 k = value.shape[-1]
-                gathered[key] = jnp.broadcast_to(value, (*full, k)).reshape(-1, k)[idx]
+                gathered[key] = take_missing(jnp.broadcast_to(value, (*full, k)), idx, full)
             else:
-                gathered[key] = jnp.broadcast_to(value, full).reshape(-1)[idx]
+                gathered[key] = take_missing(jnp.broadcast_to(value, full), idx, full)
         return gathered
 
     # -- execution ------------------------------------------------------------------------
@@ -503,9 +505,8 @@ class Program:
             if group.role == "observed":
                 value = data["values"][group.name]
             elif group.role == "partial":
-                idx = data["missing"][group.name]
-                value = data["values"][group.name].reshape(-1).at[idx].set(
-                    value.reshape(-1)[idx]).reshape(full)
+                value = jnp.where(data["slots"][group.name] >= 0, value,
+                                  data["values"][group.name])
             env[group.index] = emitter.deterministic(group, value)
             return
         emitter.parameters(group, params)
@@ -527,9 +528,8 @@ class Program:
 
     def _complete(self, group: GroupSpec, data: Data, filled: Any) -> Any:
         observed = data["values"][group.name]
-        idx = data["missing"][group.name]
-        return observed.reshape(-1).at[idx].set(
-            jnp.asarray(filled, dtype=observed.dtype)).reshape(observed.shape)
+        return fill_missing(observed, data["slots"][group.name],
+                            jnp.asarray(filled, dtype=observed.dtype))
 
     def _observe(self, group: GroupSpec, d: Any, value: Any, emitter: Emitter) -> None:
         if dtable.facts(group.distribution).support == "categories":
@@ -549,7 +549,8 @@ class Program:
                 if g.role == "latent":
                     site_values[g.index] = values[g.index]
                 elif g.role == "partial":
-                    site_values[g.index] = values[g.index].reshape(-1)[data["missing"][g.name]]
+                    site_values[g.index] = take_missing(values[g.index],
+                                                        data["missing"][g.name])
         else:
             for g in groups:
                 if g.role == "observed":
@@ -598,8 +599,7 @@ class Program:
             else:
                 initial[g.index] = data["values"][g.name]
             if g.role == "partial":
-                masks[g.index] = jnp.zeros(int(np.prod(full)), bool).at[
-                    data["missing"][g.name]].set(True).reshape(full)
+                masks[g.index] = data["slots"][g.name] >= 0
 
         def sweep(level: Any, values: dict[int, Any]) -> dict[int, Any]:
             scope = {**env, **values}
@@ -643,8 +643,7 @@ class Program:
             else:
                 initial[g.index] = data["values"][g.name]
             if g.role == "partial":
-                masks[g.index] = jnp.zeros(int(np.prod(full)), bool).at[
-                    data["missing"][g.name]].set(True).reshape(full)
+                masks[g.index] = data["slots"][g.name] >= 0
 
         def step(values: dict[int, Any], t: Any) -> tuple[dict[int, Any], None]:
             out = dict(values)
@@ -746,7 +745,7 @@ class Program:
             value = env[site.group]
             if site.partial:
                 group = self.grouped.groups[site.group]
-                value = value.reshape(-1)[data["missing"][group.name]]
+                value = take_missing(value, data["missing"][group.name])
             sites[site.name] = value
         return sites
 
@@ -1155,3 +1154,53 @@ def _join_members(parts: list[Any]) -> Any:
         return parts[0]
     dtype = jnp.result_type(*parts)
     return jnp.concatenate([p.astype(dtype) for p in parts], axis=0)
+
+
+def missing_slots(missing: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Per entry of a partial group's full array ``shape``: its position in the group's
+    missing site, or -1 for an observed entry (int32).
+
+    Completing the data with the missing values is then elementwise
+    (:func:`fill_missing`), so it runs shard by shard when the data are sharded along the
+    examples or member axis: a flat scatter would have gathered the whole array on one
+    device first.
+
+    Examples
+    --------
+    >>> missing_slots(np.array([1, 4]), (2, 3)).tolist()
+    [[-1, 0, -1], [-1, 1, -1]]
+    """
+    slots = np.full(int(np.prod(shape, dtype=np.int64)), -1, dtype=np.int32)
+    slots[np.asarray(missing, dtype=np.int64)] = np.arange(len(missing), dtype=np.int32)
+    return slots.reshape(shape)
+
+
+def fill_missing(observed: Any, slots: Any, filled: Any) -> Any:
+    """``observed`` with entry ``slots >= 0`` replaced by ``filled[slots]`` (elementwise).
+
+    Examples
+    --------
+    >>> out = fill_missing(jnp.zeros((1, 3)), jnp.array([[-1, 0, 1]]), jnp.array([5.0, 6.0]))
+    >>> out.tolist()
+    [[0.0, 5.0, 6.0]]
+    """
+    if filled.shape[0] == 0:
+        return observed
+    return jnp.where(slots >= 0, filled[jnp.maximum(slots, 0)], observed)
+
+
+def take_missing(full: Any, missing: Any, shape: tuple[int, ...] | None = None) -> Any:
+    """The entries at flat (row-major over ``shape``, default ``full.shape``) indices
+    ``missing`` of ``full``, as one gather of unravelled indices (trailing axes of ``full``
+    beyond ``shape`` are kept): no flat reshape, which would gather a sharded array on one
+    device.
+
+    Examples
+    --------
+    >>> take_missing(jnp.arange(6.0).reshape(2, 3), jnp.array([1, 5])).tolist()
+    [1.0, 5.0]
+    """
+    shape = tuple(full.shape) if shape is None else tuple(shape)
+    if len(shape) == 0:
+        return full[None][missing]
+    return full[jnp.unravel_index(missing, shape)]

@@ -62,7 +62,7 @@ from bayesgraph.core.compiler.distributions import (
     to_value,
 )
 from bayesgraph.core.compiler.distributions import standardisable as _standardisable
-from bayesgraph.core.compiler.program import Emitter, LatentSite
+from bayesgraph.core.compiler.program import Emitter, LatentSite, fill_missing
 from bayesgraph.core.lowering.groups import GroupSpec
 from bayesgraph.exceptions import DistributionError
 
@@ -95,9 +95,13 @@ class StandardEmitter(Emitter):
 
     ancestral = True
 
-    def __init__(self, xi: dict[str, Any], missing: dict[str, Any]) -> None:
+    def __init__(self, xi: dict[str, Any], missing: dict[str, Any],
+                 slots: dict[str, Any] | None = None) -> None:
         self.xi = xi
         self.missing = missing
+        #: ``data["slots"]`` (see ``Program.data_args``): where each missing entry sits in
+        #: its site; with it the missing values are placed elementwise (shard by shard)
+        self.slots = slots
         self.log_likelihood: Any = 0.0
         self.prior: Any = 0.0
         self.residuals: list[Any] = []
@@ -107,10 +111,16 @@ class StandardEmitter(Emitter):
         if rows is None:
             return xi
         if site.partial:  # the level's members, in the group's full shape
-            shape = site.group_shape
-            xi = jnp.zeros(int(np.prod(shape)), xi.dtype).at[
-                self.missing[site.spec.name]].set(xi).reshape(shape)
+            xi = self._full(site, xi)
         return xi[rows]
+
+    def _full(self, site: LatentSite, xi: Any) -> Any:
+        """A partial site's ``xi`` placed in the group's full shape (zeros elsewhere)."""
+        shape = site.group_shape
+        if self.slots is not None:
+            return fill_missing(jnp.zeros(shape, xi.dtype), self.slots[site.spec.name], xi)
+        return jnp.zeros(int(np.prod(shape)), xi.dtype).at[
+            self.missing[site.spec.name]].set(xi).reshape(shape)
 
     def draw(self, site: LatentSite, d: Any, rows: Any, level: Any) -> Any:
         return to_value(site.distribution, d, self._xi(site, rows))
@@ -118,8 +128,7 @@ class StandardEmitter(Emitter):
     def draw_at(self, site: LatentSite, d: Any, step: Any) -> Any:
         xi = self.xi[site.name]
         if site.partial:  # in the group's full shape (M, n_data, *shape)
-            xi = jnp.zeros(int(np.prod(site.group_shape)), xi.dtype).at[
-                self.missing[site.spec.name]].set(xi).reshape(site.group_shape)
+            xi = self._full(site, xi)
         return to_value(site.distribution, d, jax.lax.dynamic_index_in_dim(xi, step, 1, False))
 
     def score(self, site: LatentSite, d: Any, value: Any) -> None:
@@ -145,8 +154,12 @@ class StandardEmitter(Emitter):
                 "MAPFisherModel for this graph"
             )
         if group.role == "partial":
-            mask = jnp.ones(log_prob.size, log_prob.dtype).at[self.missing[group.name]].set(0.0)
-            mask = mask.reshape(log_prob.shape)
+            if self.slots is not None:
+                mask = (self.slots[group.name] < 0).astype(log_prob.dtype)
+                mask = jnp.broadcast_to(mask, log_prob.shape)
+            else:
+                mask = jnp.ones(log_prob.size, log_prob.dtype).at[
+                    self.missing[group.name]].set(0.0).reshape(log_prob.shape)
             log_prob = log_prob * mask
             residuals = [r * (mask if r.ndim == mask.ndim else mask[..., None])
                          for r in residuals]

@@ -161,6 +161,8 @@ class ADVIModel(ModelBase):
     True
     """
 
+    shards_data = True
+
     def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
                  guide: str = "mean-field", rank: int | None = None, num_steps: int = 20000,
@@ -168,9 +170,9 @@ class ADVIModel(ModelBase):
                  tolerance: float = 0.05, initial_values: Mapping | None = None,
                  seed: int | None = None, dtype: str = "float64",
                  progress_bar: bool | None = None, check: bool = True,
-                 grouping: bool = True) -> None:
+                 grouping: bool = True, devices: Any = None) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype, grouping=grouping)
+                         dtype=dtype, grouping=grouping, devices=devices)
         if guide not in GUIDES:
             raise OptionError(f"unknown guide {guide!r}; valid: {', '.join(GUIDES)}")
         num_steps = check_int("num_steps", num_steps, 1)

@@ -42,6 +42,7 @@ from bayesgraph.core.model._compilation_cache import (
     ensure_compilation_cache,
     program_for,
 )
+from bayesgraph.core.model._devices import longest_axis, mesh_of, place_data, resolve_devices
 from bayesgraph.core.model._resources import MAX_VALUES, check_request, chunk_size
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
@@ -86,11 +87,20 @@ class ModelBase:
         Compile variables of the same kind (e.g. the same template's variables in many
         entities) into one vectorised site each (default). ``False`` compiles one site per
         variable: the reference path, slow for graphs of many entities.
+    devices : None, int or list of jax devices
+        Where the data go (see ``docs/scaling.md``). MAP, MAPFisher, ADVI and MGVI split
+        the examples axis of the data (or the member axis of a group whose members are the
+        long axis) over a 1-D mesh of these devices; MCMC runs its chains one per device.
+        ``None`` (default): all devices in a multi-process run (``jax.distributed``), all
+        local devices when there are several and every one gets at least 100,000 rows,
+        else one. ``1`` forces one device.
 
     Attributes
     ----------
     grouped : GroupedSpec
         The grouped, frozen description the program was compiled from.
+    devices : tuple of jax devices
+        The devices the data were placed on (one when not sharded).
 
     Examples
     --------
@@ -104,11 +114,13 @@ class ModelBase:
     requires_solve: ClassVar[bool] = True
     #: whether the method can treat discrete latent variables
     supports_discrete_latents: ClassVar[bool] = False
+    #: whether the data are split over ``devices`` (MCMC splits chains instead)
+    shards_data: ClassVar[bool] = False
 
     def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
                  seed: int | None = None, dtype: str = "float64",
-                 grouping: bool = True) -> None:
+                 grouping: bool = True, devices: Any = None) -> None:
         if compiler not in (None, "numpyro", "jax"):
             raise OptionError(
                 f"compiler={compiler!r} is not available: bayesgraph compiles to numpyro/JAX; "
@@ -131,8 +143,11 @@ class ModelBase:
             self._reject_discrete_latents()
         if self.requires_solve:
             self._reject_improper_posterior()
+        self.devices = resolve_devices(devices, longest_axis(self.grouped))
         with self._precision():
             self._data = self.program.data_args(self._grouped_data, self._float())
+            if self.shards_data:
+                self._data = place_data(self._data, self.grouped, mesh_of(self.devices))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every ``solve`` first refuses parameters invalid at the prior's centre with one

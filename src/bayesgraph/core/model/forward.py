@@ -52,9 +52,10 @@ class ForwardModel(ModelBase):
 
     def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
-                 seed: int | None = None, dtype: str = "float64", grouping: bool = True) -> None:
+                 seed: int | None = None, dtype: str = "float64", grouping: bool = True,
+                 devices: Any = None) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype, grouping=grouping)
+                         dtype=dtype, grouping=grouping, devices=devices)
         for site in self.program.latent_sites:
             if site.improper:
                 raise DataError(

@@ -30,7 +30,13 @@ import numpy as np
 
 from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.distributions import unbounded
-from bayesgraph.core.model._common import check_int, check_positive, override, site_values
+from bayesgraph.core.model._common import (
+    check_int,
+    check_positive,
+    override,
+    site_values,
+    tolerance_for,
+)
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model._optimize import (
     SOLVERS,
@@ -82,8 +88,9 @@ class MAPModel(ModelBase):
         badly scaled ones.
     max_iterations : int
         Iteration limit; reaching it without convergence gives a ConvergenceWarning.
-    tolerance : float
-        Stop when ``|grad| <= tolerance * max(1, |objective|)``.
+    tolerance : float, optional
+        Stop when ``|grad| <= tolerance * max(1, |objective|)``; default 1e-11 in float64,
+        1e-5 in float32 (its rounding floor is near 1e-6; see docs/scaling.md).
     learning_rate : float
         Adam's step size.
 
@@ -102,20 +109,23 @@ class MAPModel(ModelBase):
     True
     """
 
+    shards_data = True
+
     def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
                  initial_values: Mapping | None = None,
                  random_initial_value_scale: float = 1e-4, solver: str = "L-BFGS",
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
-                 max_iterations: int = 1000, tolerance: float = 1e-11,
+                 max_iterations: int = 1000, tolerance: float | None = None,
                  learning_rate: float = 1e-2, seed: int | None = None,
-                 dtype: str = "float64", grouping: bool = True) -> None:
+                 dtype: str = "float64", grouping: bool = True,
+                 devices: Any = None) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype, grouping=grouping)
+                         dtype=dtype, grouping=grouping, devices=devices)
         if solver not in SOLVERS:
             raise OptionError(f"unknown solver {solver!r}; valid: {', '.join(SOLVERS)}")
         self.solver = solver
         self.max_iterations = check_int("max_iterations", max_iterations, 0)
-        self.tolerance = check_positive("tolerance", tolerance)
+        self.tolerance = tolerance_for("MAP.tolerance", tolerance, dtype)
         self.learning_rate = check_positive("learning_rate", learning_rate)
         self.random_initial_value_scale = (
             0.0 if random_initial_value_scale == 0

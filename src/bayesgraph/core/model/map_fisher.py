@@ -48,6 +48,7 @@ from bayesgraph._warn import warn_user
 from bayesgraph.core.compiler.distributions import unbounded
 from bayesgraph.core.model import _curvature as curvature
 from bayesgraph.core.model import _importance as importance
+from bayesgraph.core.model._common import tolerance_for
 from bayesgraph.core.model._krylov import coefficients, combine, solve, tridiagonal
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model._resources import chunk_size
@@ -85,9 +86,9 @@ class MAPFisherModel(MAPModel):
         memory grows as the square); above it the matrix-free path runs (module docstring).
     lanczos_steps : int
         Lanczos steps per draw in the matrix-free path.
-    cg_tolerance : float
+    cg_tolerance : float, optional
         Relative residual of the conjugate-gradient solves of :meth:`get_covariance` in the
-        matrix-free path.
+        matrix-free path; default 1e-10 in float64, 1e-5 in float32.
     **kwargs
         As for :class:`~bayesgraph.core.model.MAPModel`.
 
@@ -111,7 +112,7 @@ class MAPFisherModel(MAPModel):
                  random_initial_value_scale: float = 1e-4, solver: str = "L-BFGS",
                  copy_graph: bool = True, model_graph_options: Mapping | None = None, *,
                  max_dense_dimension: int = 5000, lanczos_steps: int = 100,
-                 cg_tolerance: float = 1e-10, check: bool | str = "auto",
+                 cg_tolerance: float | None = None, check: bool | str = "auto",
                  **kwargs: Any) -> None:
         if check not in (True, False, "auto"):
             raise OptionError(f"check must be True, False or 'auto', got {check!r}")
@@ -126,7 +127,8 @@ class MAPFisherModel(MAPModel):
         self.lanczos_steps = int(lanczos_steps)
         if self.lanczos_steps < 2:
             raise OptionError(f"lanczos_steps must be at least 2, got {lanczos_steps!r}")
-        self.cg_tolerance = float(cg_tolerance)
+        self.cg_tolerance = tolerance_for("MAPFisher.cg_tolerance", cg_tolerance,
+                                          kwargs.get("dtype", "float64"))
         super().__init__(graph, data, compiler, initial_values, random_initial_value_scale,
                          solver, copy_graph, model_graph_options, **kwargs)
 

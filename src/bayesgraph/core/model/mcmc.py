@@ -145,8 +145,10 @@ class MCMCModel(ModelBase):
     chain_method : {None, 'sequential', 'parallel', 'vectorized'}
         How chains run. ``None`` picks ``'sequential'`` for one chain, ``'parallel'`` (one
         chain per JAX device) when there are enough devices, and ``'vectorized'`` (all chains
-        in one computation) otherwise. ``'parallel'`` without enough devices runs the chains
-        one after the other, as numpyro does.
+        in one computation) otherwise; "enough devices" counts the ``devices`` option
+        (``devices=1``: vectorized on one device). ``'parallel'`` without enough devices
+        runs the chains one after the other, as numpyro does. MCMC keeps the data whole on
+        every device (one chain per device); it does not split the rows.
     target_accept_prob : float
         NUTS' target acceptance probability, in (0, 1); raise it (0.9 to 0.99) against
         divergences: smaller steps, longer trajectories.
@@ -223,15 +225,18 @@ class MCMCModel(ModelBase):
                  max_tree_depth: int = 10, dense_mass: Any = False,
                  init_strategy: str = "uniform",
                  progress_bar: bool | None = None, seed: int | None = None,
-                 dtype: str = "float64", grouping: bool = True) -> None:
+                 dtype: str = "float64", grouping: bool = True,
+                 devices: Any = None) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype, grouping=grouping)
+                         dtype=dtype, grouping=grouping, devices=devices)
         self.num_warmup = _check_int("num_warmup", num_warmup, 0)
         self.num_samples = _check_int("num_samples", num_samples, 1)
         self.num_chains = _check_int("num_chains", num_chains, 1)
         if chain_method is None:
+            # devices=None: every local device may run a chain; devices=k: k of them
+            n_devices = jax.local_device_count() if devices is None else len(self.devices)
             chain_method = ("sequential" if self.num_chains == 1 else "parallel"
-                            if jax.local_device_count() >= self.num_chains else "vectorized")
+                            if n_devices >= self.num_chains else "vectorized")
         if not isinstance(chain_method, str) or chain_method not in _CHAIN_METHODS:
             raise OptionError(f"chain_method must be None or one of {_CHAIN_METHODS}, "
                               f"got {chain_method!r}")

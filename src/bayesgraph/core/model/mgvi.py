@@ -83,7 +83,7 @@ from bayesgraph.core.compiler.standardise import (
     standardisable,
 )
 from bayesgraph.core.model import _curvature as curvature
-from bayesgraph.core.model._common import Layout, check_int, override, site_values
+from bayesgraph.core.model._common import Layout, check_int, override, site_values, tolerance_for
 from bayesgraph.core.model._optimize import SOLVERS, make_solver
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
@@ -139,12 +139,14 @@ class MGVIModel(ModelBase):
     n_iterations : int
         Outer iterations (new metric and samples each).
     max_iterations, tolerance, learning_rate
-        Of each inner minimisation (see :class:`~bayesgraph.core.model.MAPModel`).
+        Of each inner minimisation (see :class:`~bayesgraph.core.model.MAPModel`); the
+        default tolerance is 1e-10 in float64, 1e-5 in float32.
     max_dense_dimension : int
         Largest number of unobserved scalars for which the metric is formed densely; above
         it, samples come from conjugate gradients.
     cg_tolerance, cg_max_iterations
-        Relative residual and iteration limit of conjugate gradients.
+        Relative residual and iteration limit of conjugate gradients (default residual
+        1e-8 in float64, 1e-5 in float32).
     check : bool
         After :meth:`solve`, run the curvature check (:mod:`._curvature`, see
         docs/trust.md) and warn (ApproximationWarning) where the approximation is not the
@@ -170,6 +172,8 @@ class MGVIModel(ModelBase):
     (0.75, 0.25)
     """
 
+    shards_data = True
+
     def __init__(self, graph: NamedObject, data: Mapping | None = None, compiler: Any = None,
                  initial_values: Mapping | None = None,
                  initial_source_values: Mapping | None = None,
@@ -177,13 +181,13 @@ class MGVIModel(ModelBase):
                  sample_symmetry: bool = True, fisher_diagonal_preconditioning: bool = False,
                  solver: str = "L-BFGS", copy_graph: bool = True,
                  model_graph_options: Mapping | None = None, *, n_samples: int = 5,
-                 n_iterations: int = 5, max_iterations: int = 1000, tolerance: float = 1e-10,
+                 n_iterations: int = 5, max_iterations: int = 1000, tolerance: float | None = None,
                  learning_rate: float = 1e-2, max_dense_dimension: int = 2000,
-                 cg_tolerance: float = 1e-8, cg_max_iterations: int | None = None,
+                 cg_tolerance: float | None = None, cg_max_iterations: int | None = None,
                  seed: int | None = None, dtype: str = "float64", grouping: bool = True,
-                 check: bool = True) -> None:
+                 check: bool = True, devices: Any = None) -> None:
         super().__init__(graph, data, compiler, copy_graph, model_graph_options, seed=seed,
-                         dtype=dtype, grouping=grouping)
+                         dtype=dtype, grouping=grouping, devices=devices)
         self.check = bool(check)
         #: after solve() with the check: the curvature check's findings (see _curvature.py)
         self.curvature: curvature.Curvature | None = None
@@ -213,9 +217,9 @@ class MGVIModel(ModelBase):
         self.n_samples = int(n_samples)
         self.n_iterations = int(n_iterations)
         self.max_iterations = int(max_iterations)
-        self.tolerance = float(tolerance)
+        self.tolerance = tolerance_for("MGVI.tolerance", tolerance, dtype)
         self.learning_rate = float(learning_rate)
-        self.cg_tolerance = float(cg_tolerance)
+        self.cg_tolerance = tolerance_for("MGVI.cg_tolerance", cg_tolerance, dtype)
         self.layout = Layout.of(self.program)
         self.dimension = self.layout.dimension
         self.dense = self.dimension <= int(max_dense_dimension)
@@ -243,7 +247,7 @@ class MGVIModel(ModelBase):
                          if g.deterministic and g.role != "observed"]
 
         def run(xi, data):
-            emitter = StandardEmitter(layout.unravel(xi), data["missing"])
+            emitter = StandardEmitter(layout.unravel(xi), data["missing"], data["slots"])
             return program.execute(data, emitter), emitter
 
         def values(xi, data):

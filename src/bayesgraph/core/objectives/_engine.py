@@ -175,6 +175,7 @@ class ExampleData:
             data = dict(template, values=values_arg)
             axes = {"values": {k: (1 if k in dynamic else None) for k in values_arg},
                     "missing": {k: None for k in template["missing"]},
+                    "slots": {k: None for k in template["slots"]},
                     "arrays": {k: None for k in template["arrays"]}}
         return program, data, axes
 
@@ -315,6 +316,7 @@ def clamped_draws(graph: NamedObject, given: dict[str, np.ndarray], n: int, seed
                             else program.variable_value(env, k)) for k in names}
             axes = {"values": {k: (0 if k in batched else None) for k in data["values"]},
                     "missing": {k: None for k in data["missing"]},
+                    "slots": {k: None for k in data["slots"]},
                     "arrays": {k: None for k in data["arrays"]}}
             return jax.vmap(one, in_axes=(0, axes))(keys, data)
         return jax.jit(run)
