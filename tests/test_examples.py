@@ -31,7 +31,15 @@ def test_examples_exist():
     assert {"what_happens_during_training.py", "missing_data.py"} <= names
 
 
-@pytest.mark.parametrize("script", EXAMPLES, ids=[path.name for path in EXAMPLES])
+#: Scripts that take a minute or more: slow, so they run in CI on one Python version only.
+#: distributed_fit.py starts two jax.distributed processes on localhost and one more to compare.
+SLOW = {"distributed_fit.py"}
+
+
+@pytest.mark.parametrize("script", [
+    pytest.param(path, id=path.name, marks=[pytest.mark.slow] if path.name in SLOW else [])
+    for path in EXAMPLES
+])
 def test_example_runs(script: Path):
     result = subprocess.run(
         [sys.executable, str(script)], cwd=ROOT, env=_env(), capture_output=True, text=True,
