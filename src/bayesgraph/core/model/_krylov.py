@@ -5,11 +5,11 @@ Used by MAPFisherModel when the Hessian is too large to form (its matrix-free pa
 * ``H^{-1/2} b`` by the Lanczos method, so that for ``b ~ N(0, I)`` the result is a draw of
   ``N(0, H^{-1})``, in three steps: :func:`tridiagonal` (``k`` Lanczos steps give the
   tridiagonal ``T_k``; traced), :func:`coefficients` (``f(T_k) e_1`` with ``f(t) = t^{-1/2}``,
-  by LAPACK's tridiagonal ``eigh`` (scipy) on the host: two batched LAPACK ``eigh`` calls inside one XLA program
-  deadlocked the CPU runtime of jax 0.10 after a few dozen calls) and :func:`combine` (the
-  Lanczos vectors regenerated and summed, so memory stays ``O(d)`` per right-hand side;
-  traced). The error falls geometrically with ``k`` (at a rate set by the condition number
-  of ``H``); the result of ``k - max(1, k // 4)`` steps comes too, so that the caller can
+  by LAPACK's tridiagonal eigensolver (scipy) on the host: two batched LAPACK ``eigh`` calls
+  inside one XLA program deadlocked the CPU runtime of jax 0.10 after a few dozen calls) and
+  :func:`combine` (the Lanczos vectors regenerated and summed, so memory stays ``O(d)`` per
+  right-hand side; traced). The error falls geometrically with ``k`` (at a rate set by the
+  condition number of ``H``); the result of ``k - max(1, k // 4)`` steps comes too, so that the caller can
   check that the answer has settled.
 * :func:`solve` gives ``H^{-1} b`` by conjugate gradients.
 
