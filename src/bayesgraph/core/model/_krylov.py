@@ -9,8 +9,8 @@ Used by MAPFisherModel when the Hessian is too large to form (its matrix-free pa
   inside one XLA program deadlocked the CPU runtime of jax 0.10 after a few dozen calls) and
   :func:`combine` (the Lanczos vectors regenerated and summed, so memory stays ``O(d)`` per
   right-hand side; traced). The error falls geometrically with ``k`` (at a rate set by the
-  condition number of ``H``); the result of ``k - max(1, k // 4)`` steps comes too, so that the caller can
-  check that the answer has settled.
+  condition number of ``H``); the result of ``k - max(1, k // 4)`` steps comes too, so that
+  the caller can check that the answer has settled.
 * :func:`solve` gives ``H^{-1} b`` by conjugate gradients.
 
 Examples
