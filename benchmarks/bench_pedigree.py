@@ -18,7 +18,9 @@ the method's own; JAX's persistent compilation cache is off unless ``--cache war
 
 and reads the peak resident memory. The exact posterior is a sparse Gaussian solve (the
 graph is linear-Gaussian: a structural equation model over all ``2 N`` scalars, conditioned
-on the observed heights; ``scipy.sparse.linalg.spsolve``), with exact variances up to 1,000
+on the observed heights; ``scipy.sparse.linalg.spsolve`` up to ``DIRECT_MAX`` unknowns,
+Jacobi-preconditioned conjugate gradients beyond, checked against each other on 2,000
+persons), with exact variances up to 1,000
 persons (dense inverse). Reported: ``max |mean - exact| / posterior sd`` over the genetic
 factors and, up to 1,000 persons, the largest relative error of the variances. MAP and
 MAPFisher must match the exact means to 1e-8 posterior sds and MAPFisher's variances (up to
@@ -57,6 +59,8 @@ import numpy as np
 
 BASE_HEIGHT = (167.0, 175.0)  # woman, man
 VARIANCES = {"founder": 75.0, "child": 37.5, "height": 25.0}
+#: unobserved scalars up to which exact() solves directly (sparse LU), beyond: CG
+DIRECT_MAX = 20_000
 
 
 # -- the pedigree ------------------------------------------------------------------------------
@@ -207,7 +211,20 @@ def exact(n: int, seed: int, variances: bool) -> tuple[np.ndarray, np.ndarray | 
     o = np.flatnonzero(is_obs)
     Q_uu = Q[u][:, u]
     rhs = b[u] - Q[u][:, o] @ x_o
-    mean_u = spl.spsolve(Q_uu.tocsc(), rhs)
+    if len(u) <= DIRECT_MAX:
+        # a symmetric fill-reducing ordering: with spsolve's default (COLAMD on Q's columns)
+        # the factor of a pedigree's precision filled in so much that 10^4 persons took 64 s
+        mean_u = spl.spsolve(Q_uu.tocsc(), rhs, permc_spec="MMD_AT_PLUS_A")
+    else:
+        # even that fills in faster than N (3 s at 10^4 persons, 19x the time of 3,000):
+        # conjugate gradients, Jacobi-preconditioned, to a relative residual of 1e-13
+        diagonal = Q_uu.diagonal()
+        jacobi = spl.LinearOperator(Q_uu.shape, matvec=lambda v: v / diagonal)
+        mean_u, info = spl.cg(Q_uu, rhs, rtol=1e-13, atol=0.0, maxiter=20_000, M=jacobi)
+        residual = np.linalg.norm(Q_uu @ mean_u - rhs) / np.linalg.norm(rhs)
+        if info != 0 or residual > 1e-12:
+            raise RuntimeError(f"exact(): CG did not converge (info {info}, residual "
+                               f"{residual:.1e})")
     var_u = np.diag(np.linalg.inv(Q_uu.toarray())) if variances else None
     factors = u < n  # the genetic factors are all unobserved, first in u
     return mean_u[factors], (var_u[factors] if var_u is not None else None)
@@ -238,11 +255,101 @@ def check_oracle() -> None:
     got_mean, got_var = exact(n, seed, True)
     assert np.allclose(got_mean, post_mean[:n], rtol=1e-10, atol=1e-10)
     assert np.allclose(got_var, np.diag(post_cov)[:n], rtol=1e-10)
+    # the CG path of exact() (large pedigrees) against its direct path, on 2,000 persons
+    global DIRECT_MAX
+    direct, _ = exact(2000, seed, False)
+    DIRECT_MAX, saved = 0, DIRECT_MAX
+    try:
+        iterative, _ = exact(2000, seed, False)
+    finally:
+        DIRECT_MAX = saved
+    assert np.max(np.abs(iterative - direct)) < 1e-9 * np.sqrt(VARIANCES["child"])
+
+
+# -- per-stage timing (--stages) --------------------------------------------------------------
+#: stages of construction, timed by wrapping the functions ``ModelBase.__init__`` calls
+_CONSTRUCT_STAGES = {"lower": "lower", "group": "group", "program_for": "program",
+                     "group_data": "data", "member_slices": "data"}
+#: self-checks after the fit (MAPFisher), timed apart from the solve
+_CHECK_METHODS = ("_check_fit", "_check_curvature", "_parameter_problem")
+_TRACE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
+                 "/jax/core/compile/jaxpr_to_mlir_module_duration")
+_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+
+
+class StageTimer:
+    """Seconds per stage of one model's life, from wrappers around the functions
+    ``ModelBase.__init__`` calls, the self-check methods, and JAX's own duration events
+    (tracing and lowering to MLIR: ``trace``; XLA: ``compile``), each attributed to the stage
+    that was running. Installed once per child process (``--stages``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.current = "other"
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    def timed(self, stage: str, function):
+        import functools
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            outer, self.current = self.current, stage
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if outer != stage:  # nested calls of one stage count once
+                    self.add(stage, time.perf_counter() - start)
+                self.current = outer
+        return wrapper
+
+    def install(self) -> None:
+        import jax
+
+        import bayesgraph.core.compiler.program as program
+        import bayesgraph.core.model.base as base
+        import bayesgraph.core.model.map_fisher as map_fisher
+
+        for name, stage in _CONSTRUCT_STAGES.items():
+            if hasattr(base, name):
+                setattr(base, name, self.timed(stage, getattr(base, name)))
+        if hasattr(program.Program, "data_args"):
+            program.Program.data_args = self.timed("data", program.Program.data_args)
+        for cls in (base.ModelBase, map_fisher.MAPFisherModel):
+            for name in _CHECK_METHODS:
+                if name in cls.__dict__:
+                    setattr(cls, name, self.timed("check", cls.__dict__[name]))
+
+        def listen(event: str, seconds: float, **_: object) -> None:
+            if event in _TRACE_EVENTS:
+                self.add(f"{self.current}/trace", seconds)
+            elif event == _COMPILE_EVENT:
+                self.add(f"{self.current}/compile", seconds)
+
+        jax.monitoring.register_event_duration_secs_listener(listen)
+
+    def table(self, construct: float, solve: float) -> dict[str, float]:
+        """The stages as reported: lower, group, program, data, construct_other, trace and
+        compile (of the fit), run (solve less those and the checks), check (with its own
+        compiles)."""
+        s = self.seconds
+        out = {k: s.get(k, 0.0) for k in ("lower", "group", "program", "data")}
+        out["construct_other"] = construct - sum(out.values())
+        out["trace"] = s.get("solve/trace", 0.0)
+        out["compile"] = s.get("solve/compile", 0.0)
+        out["check"] = s.get("check", 0.0)
+        out["run"] = solve - out["trace"] - out["compile"] - out["check"]
+        return out
 
 
 # -- one measurement (in a child process) -----------------------------------------------------
 def child(n: int, method: str, seed: int, grouping: bool, options: dict,
-          wiring: str = "assign") -> dict:
+          wiring: str = "assign", stages: bool = False) -> dict:
+    timer = StageTimer()
+    if stages:
+        timer.install()
     import bayesgraph.core.model as models
 
     cls = getattr(models, f"{method}Model")
@@ -253,7 +360,9 @@ def child(n: int, method: str, seed: int, grouping: bool, options: dict,
         warnings.simplefilter("always")
         model = cls(graph, data=data, seed=0, grouping=grouping, **options)
         t2 = time.perf_counter()
+        timer.current = "solve"
         model.solve()
+        timer.current = "results"
         t3 = time.perf_counter()
         factors = [p.genetic_factor for p in persons]
         means = np.ravel(model.get_means(factors))
@@ -269,6 +378,7 @@ def child(n: int, method: str, seed: int, grouping: bool, options: dict,
         "means": means.tolist(),
         "variances": None if variances is None else variances.tolist(),
         "warnings": sorted({type(w.message).__name__ for w in caught}),
+        "stages": timer.table(t2 - t1, t3 - t2) if stages else None,
     }
 
 
@@ -284,7 +394,7 @@ def measure(n: int, method: str, args: argparse.Namespace, wiring: str = "assign
         options.update({"num_warmup": 200, "num_samples": 200, "num_chains": 1,
                         "progress_bar": False, **options})
     command = [sys.executable, __file__, "--child", str(n), method, str(args.seed),
-               args.grouping, json.dumps(options), wiring]
+               args.grouping, json.dumps(options), wiring, "stages" if args.stages else "-"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env,
                               timeout=args.timeout)
@@ -294,6 +404,38 @@ def measure(n: int, method: str, args: argparse.Namespace, wiring: str = "assign
     if done.returncode or not lines:
         return {"n": n, "method": method, "error": done.stderr.strip().splitlines()[-1:]}
     return json.loads(lines[-1])
+
+
+def print_stages(records: dict, sizes: list[int], methods: list[str], wiring: str) -> None:
+    """The --stages table (seconds), then each stage's growth exponent between the first and
+    the last size measured."""
+    columns = ["lower", "group", "program", "data", "construct_other", "trace", "compile",
+               "run", "check"]
+    print(f"\nseconds per stage ({wiring}; trace = jaxpr tracing and lowering to MLIR, compile "
+          "= XLA, run = solve less those and the self-checks, check = the self-checks with "
+          "their compiles):")
+    print("| persons | method | build | " + " | ".join(columns) + " | results | total | peak MB |")
+    print("|---|---|---|" + "---|" * len(columns) + "---|---|---|")
+    for method in methods:
+        for n in sizes:
+            r = records.get((method, n), {})
+            if not r.get("stages"):
+                continue
+            st = r["stages"]
+            cells = " | ".join(f"{st[c]:.2f}" for c in columns)
+            print(f"| {n} | {method} | {r['build']:.2f} | {cells} | {r['results']:.2f} | "
+                  f"{r['total']:.2f} | {r['peak_mb']:.0f} |")
+        done = [n for n in sizes if (records.get((method, n)) or {}).get("stages")]
+        if len(done) > 1:
+            a, b = records[(method, done[0])], records[(method, done[-1])]
+            ratio = done[-1] / done[0]
+
+            def slope(x: float, y: float, ratio: float = ratio) -> float:
+                return math.log(y / x) / math.log(ratio) if x > 0.05 and y > 0 else math.nan
+            parts = [f"build {slope(a['build'], b['build']):.2f}"]
+            parts += [f"{c} {slope(a['stages'][c], b['stages'][c]):.2f}" for c in columns]
+            parts.append(f"results {slope(a['results'], b['results']):.2f}")
+            print(f"  {method} growth exponents {done[0]}->{done[-1]}: " + ", ".join(parts))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,6 +450,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--wiring", choices=("assign", "links", "both"), default="assign",
                         help="assignments between persons, links between family graphs, or both")
+    parser.add_argument("--stages", action="store_true",
+                        help="also print a table of seconds per stage (build, lower, group, "
+                             "program, data, trace, compile, run, check, results) and peak RSS")
+    parser.add_argument("--no-exact", action="store_true",
+                        help="skip the exact sparse solve and the accuracy columns (for sizes "
+                             "where its Python loops and spsolve cost more than the fit)")
     parser.add_argument("--kwargs", nargs="*", default=[],
                         help="METHOD='{json options}' passed to the model class")
     args = parser.parse_args(argv)
@@ -324,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ratios = []
     for n in args.sizes:
-        exact_mean, exact_var = exact(n, args.seed, variances=n <= 1000)
+        exact_mean, exact_var = (None, None) if args.no_exact else exact(
+            n, args.seed, variances=n <= 1000)
         sd = np.sqrt(exact_var) if exact_var is not None else None
         for method, wiring in [(m, w) for m in args.methods for w in wirings]:
             r = measure(n, method, args, wiring)
@@ -339,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
                                r["sites"] == base["sites"]))
             means = np.asarray(r["means"])
             scale = sd if sd is not None else np.sqrt(VARIANCES["child"])
-            err = float(np.max(np.abs(means - exact_mean) / scale))
+            err = (float(np.max(np.abs(means - exact_mean) / scale)) if exact_mean is not None
+                   else float("nan"))
             var_err = ""
             if r["variances"] is not None and exact_var is not None:
                 var_err = float(np.max(np.abs(np.asarray(r["variances"]) / exact_var - 1)))
@@ -353,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r['total']:.2f} | {r['peak_mb']:.0f} | {err:.1e} | "
                   + (f"{var_err:.1e}" if var_err != "" else "") + f" | "
                   f"{', '.join(r['warnings'])} |", flush=True)
+    if args.stages:
+        print_stages(records, args.sizes, args.methods, wirings[0])
     print("\ngrowth exponents of the total time (log t2/t1 / log N2/N1):")
     for method in args.methods:
         parts = []
@@ -373,8 +525,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        n, method, seed, grouping, options, wiring = sys.argv[2:8]
+        n, method, seed, grouping, options, wiring, stages = sys.argv[2:9]
         print(json.dumps(child(int(n), method, int(seed), grouping == "on", json.loads(options),
-                               wiring)))
+                               wiring, stages == "stages")))
         sys.exit(0)
     sys.exit(main())

@@ -110,3 +110,31 @@ def test_exact_laplace_passes_the_check_and_the_check_can_be_skipped():
     assert skipped.pareto_k is None
     with pytest.raises(OptionError, match="check"):
         MAPFisherModel(g, data, check="yes")
+
+
+def test_lanczos_coefficients_equal_the_dense_inverse_square_root():
+    """``coefficients`` (LAPACK's tridiagonal eigensolver) gives ``T^{-1/2} e_1`` of each
+    batch row, and of its leading ``k - k // 4`` block, as the dense matrix function does;
+    a non-positive Ritz value gives NaN, with the smallest one reported."""
+    from bayesgraph.core.model._krylov import coefficients
+
+    rng = np.random.default_rng(3)
+    k, early = 12, 9
+    alphas = rng.uniform(3.0, 5.0, (2, 3, k))
+    betas = rng.uniform(0.1, 1.0, (2, 3, k))
+    coef, coef_early, smallest = coefficients(alphas, betas)
+    assert coef.shape == coef_early.shape == (2, 3, k)
+    lowest = np.inf
+    for i in np.ndindex(2, 3):
+        t = np.diag(alphas[i]) + np.diag(betas[i][:-1], 1) + np.diag(betas[i][:-1], -1)
+        for m, got in ((k, coef[i]), (early, coef_early[i][:early])):
+            w, v = np.linalg.eigh(t[:m, :m])
+            assert np.allclose(got, v @ (v[0] / np.sqrt(w)), rtol=1e-12, atol=1e-14)
+        assert np.all(coef_early[i][early:] == 0)
+        lowest = min(lowest, np.linalg.eigvalsh(t).min())
+    assert smallest == pytest.approx(lowest, rel=1e-12)
+    alphas[0, 0, 0] = -10.0  # indefinite
+    bad, _, smallest = coefficients(alphas, betas)
+    assert smallest < 0 and np.isnan(bad[0, 0]).any() and np.isfinite(bad[1]).all()
+    one, _, low = coefficients(np.array([4.0]), np.array([0.0]))  # k = 1
+    assert one.tolist() == [0.5] and low == 4.0

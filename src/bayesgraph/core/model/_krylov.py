@@ -5,12 +5,12 @@ Used by MAPFisherModel when the Hessian is too large to form (its matrix-free pa
 * ``H^{-1/2} b`` by the Lanczos method, so that for ``b ~ N(0, I)`` the result is a draw of
   ``N(0, H^{-1})``, in three steps: :func:`tridiagonal` (``k`` Lanczos steps give the
   tridiagonal ``T_k``; traced), :func:`coefficients` (``f(T_k) e_1`` with ``f(t) = t^{-1/2}``,
-  by numpy's ``eigh`` on the host: two batched LAPACK ``eigh`` calls inside one XLA program
-  deadlocked the CPU runtime of jax 0.10 after a few dozen calls) and :func:`combine` (the
-  Lanczos vectors regenerated and summed, so memory stays ``O(d)`` per right-hand side;
-  traced). The error falls geometrically with ``k`` (at a rate set by the condition number
-  of ``H``); the result of ``k - max(1, k // 4)`` steps comes too, so that the caller can
-  check that the answer has settled.
+  by LAPACK's tridiagonal eigensolver (scipy) on the host: two batched LAPACK ``eigh`` calls
+  inside one XLA program deadlocked the CPU runtime of jax 0.10 after a few dozen calls) and
+  :func:`combine` (the Lanczos vectors regenerated and summed, so memory stays ``O(d)`` per
+  right-hand side; traced). The error falls geometrically with ``k`` (at a rate set by the
+  condition number of ``H``); the result of ``k - max(1, k // 4)`` steps comes too, so that
+  the caller can check that the answer has settled.
 * :func:`solve` gives ``H^{-1} b`` by conjugate gradients.
 
 Examples
@@ -36,6 +36,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.linalg
 from jax.scipy.sparse.linalg import cg
 
 
@@ -67,8 +68,13 @@ def tridiagonal(apply: Callable[[Any], Any], b: Any, k: int) -> tuple[Any, Any, 
 
 
 def _inverse_sqrt_e1(alphas: np.ndarray, betas: np.ndarray, k: int) -> tuple[np.ndarray, float]:
-    t = np.diag(alphas[:k]) + np.diag(betas[:k - 1], 1) + np.diag(betas[:k - 1], -1)
-    evals, evecs = np.linalg.eigh(t)
+    # LAPACK's tridiagonal solver (O(k^2)), not a dense eigh of T_k: the dense one went
+    # through multithreaded BLAS and took 0.14 s per call beside XLA's threads on 2 busy cores
+    # (44 s of the 10^4-person pedigree's get_variances); the tridiagonal one ~1 ms
+    if k == 1:
+        evals, evecs = alphas[:1].copy(), np.ones((1, 1))
+    else:
+        evals, evecs = scipy.linalg.eigh_tridiagonal(alphas[:k], betas[:k - 1])
     with np.errstate(invalid="ignore"):
         scaled = evecs[0] / np.sqrt(np.where(evals > 0, evals, np.nan))
     return evecs @ scaled, float(evals.min())
