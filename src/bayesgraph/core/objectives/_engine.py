@@ -354,11 +354,15 @@ def _newton(f: Any, z: Any) -> tuple[Any, Any]:
 
     def step(state):
         i, z, value, g, h, _ = state
-        chol = jnp.linalg.cholesky(-h)
-        definite = jnp.all(jnp.isfinite(chol))
+        definite = jnp.all(jnp.isfinite(jnp.linalg.cholesky(-h)))
         shift = jnp.max(jnp.sum(jnp.abs(h), axis=1)) * 1.01 + 1e-12
-        direction = jnp.where(definite, jax.scipy.linalg.cho_solve((chol, True), g),
-                              jnp.linalg.solve(shift * eye - h, g))
+        # the shifted matrix is diagonally dominant, so positive definite: one Cholesky
+        # solve either way. The second factorisation reads the first's outcome, so the
+        # two never run at once: two independent LAPACK calls on a batch of 10^5
+        # examples each wait for the other's share of XLA's CPU thread pool (a deadlock
+        # seen with jax 0.10 on 2 cores; see docs/decisions.md)
+        chol = jnp.linalg.cholesky(jnp.where(definite, -h, shift * eye - h))
+        direction = jax.scipy.linalg.cho_solve((chol, True), g)
         candidates = z[None] + lengths[:, None] * direction[None]
         values = jax.vmap(f)(candidates)
         values = jnp.where(jnp.isfinite(values), values, -jnp.inf)
