@@ -53,30 +53,34 @@ _ADDITIVE = {"add", "subtract", "negative", "sum", "mean", "reshape", "transpose
 _PRODUCTS = {"multiply", "matmul", "dot"}
 
 
-def _reads(expr: Any) -> bool:
-    """Whether ``expr`` reads any variable."""
+def _reads(expr: Any, fixed: frozenset[str] = frozenset()) -> bool:
+    """Whether ``expr`` reads any variable not in ``fixed`` (observed: a constant)."""
     if isinstance(expr, Ref):
-        return True
+        return expr.name not in fixed
     if isinstance(expr, Op):
-        return any(_reads(a) for a in expr.args)
+        return any(_reads(a, fixed) for a in expr.args)
     return False
 
 
-def _affine(expr: Any) -> bool:
-    """Whether ``expr`` is an affine function of the variables it reads."""
-    if isinstance(expr, (Const, Ref)) or not _reads(expr):
+def _affine(expr: Any, fixed: frozenset[str] = frozenset()) -> bool:
+    """Whether ``expr`` is an affine function of the variables it reads (``fixed`` ones
+    are constants)."""
+    if not _reads(expr, fixed):
         return isinstance(expr, (Const, Ref, Op))
+    if isinstance(expr, Ref):
+        return True
     if not isinstance(expr, Op):
         return False
     if expr.op in _ADDITIVE:
-        return all(_affine(a) for a in expr.args)
+        return all(_affine(a, fixed) for a in expr.args)
     if expr.op in _PRODUCTS:
-        reading = [a for a in expr.args if _reads(a)]
-        return len(reading) <= 1 and all(_affine(a) for a in reading)
+        reading = [a for a in expr.args if _reads(a, fixed)]
+        return len(reading) <= 1 and all(_affine(a, fixed) for a in reading)
     if expr.op == "divide":
-        return len(expr.args) == 2 and not _reads(expr.args[1]) and _affine(expr.args[0])
+        return (len(expr.args) == 2 and not _reads(expr.args[1], fixed)
+                and _affine(expr.args[0], fixed))
     if expr.op == "getitem":  # a constant key (kwargs), the indexed value affine
-        return len(expr.args) == 1 and _affine(expr.args[0])
+        return len(expr.args) == 1 and _affine(expr.args[0], fixed)
     return False
 
 
@@ -94,7 +98,19 @@ def _ancestors(spec: Any) -> dict[str, set[str]]:
 
 def is_linear_gaussian(spec: Any, names: Iterable[str] | None = None) -> bool:
     """Whether the variables ``names`` (default: all) and their ancestors form a
-    linear-Gaussian graph (see the module docstring). ``spec``: the lowered graph."""
+    linear-Gaussian graph (see the module docstring). ``spec``: the lowered graph, every
+    variable unobserved.
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, Variable
+    >>> from bayesgraph.core.lowering import lower
+    >>> with Graph("g") as g:
+    ...     a = Variable("a", mean=0, variance=1)
+    ...     b = Variable("b", mean=a / 2 - 1, variance=3)
+    >>> is_linear_gaussian(lower(g, None)[0])
+    True
+    """
     if names is None:
         keep = {v.name for v in spec.variables}
     else:
@@ -103,26 +119,55 @@ def is_linear_gaussian(spec: Any, names: Iterable[str] | None = None) -> bool:
         for n in names:
             n = spec.canonical(n)
             keep |= {n} | ancestors[n]
+    return all(_gaussian_given(var, frozenset()) for var in spec.variables
+               if var.name in keep)
+
+
+def is_quadratic(spec: Any) -> bool:
+    """Whether the log density of a lowered graph *with its data* (``spec``) is quadratic
+    in the unobserved values: every variable that reads an unobserved one is a Normal of
+    constant variance and affine mean, or an affine Dirac, and every unobserved variable
+    is a Normal or Dirac (observed variables count as constants; partly observed ones
+    as unobserved).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgraph.core import Graph, StaticVariable, Variable
+    >>> from bayesgraph.core.lowering import lower
+    >>> with Graph("g") as g:
+    ...     a = StaticVariable("a", mean=0, variance=1)
+    ...     x = Variable("x", mean=0, variance=1)
+    ...     y = Variable("y", mean=a * x, variance=1)
+    >>> is_quadratic(lower(g, {g.x: [1.0]})[0]), is_quadratic(lower(g, {g.y: [1.0]})[0])
+    (True, False)
+    """
+    fixed = frozenset(v.name for v in spec.variables if v.role == "observed")
     for var in spec.variables:
-        if var.name not in keep:
-            continue
-        if var.dtype != "float" or var.constraint:
-            return False
         params = dict(var.params)
-        if var.distribution == "DiracDistribution":
-            if set(params) - {"mean"} or not _affine(params.get("mean", Const(np.zeros(()),
-                                                                              ()))):
-                return False
-        elif var.distribution == "NormalDistribution":
-            if set(params) - {"mean", "variance"}:
-                return False
-            if "mean" in params and not _affine(params["mean"]):
-                return False
-            if "variance" in params and _reads(params["variance"]):
-                return False
-        else:
+        reads = any(_reads(e, fixed) for e in params.values())
+        if var.name in fixed and not reads:
+            continue  # a constant density term
+        if not _gaussian_given(var, fixed):
             return False
     return True
+
+
+def _gaussian_given(var: Any, fixed: frozenset[str]) -> bool:
+    """Whether ``var`` is an unconstrained Normal of constant variance and affine mean, or
+    an affine Dirac, with the variables ``fixed`` as constants."""
+    if var.dtype != "float" or var.constraint:
+        return False
+    params = dict(var.params)
+    if var.distribution == "DiracDistribution":
+        return not set(params) - {"mean"} and all(_affine(e, fixed) for e in params.values())
+    if var.distribution == "NormalDistribution":
+        if set(params) - {"mean", "variance"}:
+            return False
+        if "mean" in params and not _affine(params["mean"], fixed):
+            return False
+        return not ("variance" in params and _reads(params["variance"], fixed))
+    return False
 
 
 def _one_example(graph: NamedObject, given: dict[str, np.ndarray]) -> tuple[Any, Any, Any]:

@@ -26,7 +26,7 @@ import numpy as np
 
 from bayesgraph.core.lowering import lower
 from bayesgraph.core.objectives import _linear_gaussian as lg
-from bayesgraph.core.objectives._engine import clamped_draws, prior_draws
+from bayesgraph.core.objectives._engine import ClampSampler, clamped_draws, prior_draws
 from bayesgraph.core.objectives.base import ObjectiveBase, element_names
 from bayesgraph.core.scope import NamedObject, no_name_injection
 from bayesgraph.core.variable.variable import VariableBase
@@ -118,7 +118,15 @@ class InfluenceEstimator(ObjectiveBase):
             t = self._slices(self.targets)
             self._variance = float(np.trace(self._covariance[np.ix_(t, t)]))
         else:
-            self._base = prior_draws(self.model_graph, self.n_samples, seed, statics=True)
+            # one program for the free draws and every intervention (what is clamped is
+            # data); variables it cannot clamp (Dirac ones, blocks) use clamped_draws
+            self._sampler = ClampSampler(self.model_graph, self.n_samples, seed)
+            self._names = self._exact_names()
+            if self._sampler.supports(self._names):
+                self._base = self._sampler.draw({}, self._names, 0)
+            else:
+                self._base = prior_draws(self.model_graph, self.n_samples, seed,
+                                         statics=True)
             t = self._target_values(self._base)
             self._variance = float(np.sum(np.var(t, axis=0, ddof=1)))
 
@@ -149,11 +157,20 @@ class InfluenceEstimator(ObjectiveBase):
             explained = np.trace(m @ self._covariance[np.ix_(e, e)] @ m.T)
             return float(explained / self._variance)
         given = {n: self._base[n] for n in relevant}
+        if self._sampler.supports(relevant) and self._sampler.supports(self._names):
+            first = self._sampler.draw(given, self._names, 2 * index + 1)
+            second = self._sampler.draw(given, self._names, 2 * index + 2)
+            return self._pick_freeze(first, second)
         seed = self.seed + 7919 * (index + 1)
         first = clamped_draws(self.model_graph, given, self.n_samples, seed,
                               names=self.targets)
         second = clamped_draws(self.model_graph, given, self.n_samples, seed + 1,
                                names=self.targets)
+        return self._pick_freeze(first, second)
+
+    def _pick_freeze(self, first: dict[str, np.ndarray], second: dict[str, np.ndarray]
+                     ) -> float:
+        """``Cov(T1, T2) / Var(T)`` of two target draws sharing the clamped element."""
         t1, t2 = self._target_values(first), self._target_values(second)
         mean = 0.5 * (t1.mean(axis=0) + t2.mean(axis=0))
         cov = np.sum((t1 - mean) * (t2 - mean), axis=0) / (self.n_samples - 1)
