@@ -270,8 +270,6 @@ class CausalStructure:
         >>> cs.graph.b.get_parents() == [cs.graph.a]
         True
         """
-        from bayesgraph.core.model import MAPFisherModel, MAPModel
-
         if method not in ("MAP", "MAPFisher"):
             raise OptionError(f"method must be 'MAP' or 'MAPFisher', got {method!r}")
         columns, _, _ = self._columns(data, "training data")
@@ -303,6 +301,8 @@ class CausalStructure:
                                       "slopes": slopes.reshape(len(features), self.order)}
             self.graph = self._trained_graph()
             return self
+        from bayesgraph.core.model import MAPFisherModel, MAPModel
+
         if method == "MAPFisher":  # only the mode is kept, so the Laplace check is skipped
             self._model = MAPFisherModel(graph, data=standard, check=False, **options)
         else:
