@@ -801,9 +801,10 @@ def _exact_fit(design: np.ndarray, y: np.ndarray, prior_variance: float,
     For a given ``s`` the mode in ``w`` is the ridge solution ``w(s) = (X'X + e^s / v
     I)^-1 X'y``; at the joint mode ``d/ds`` of the log density vanishes there (the envelope
     theorem): ``g(s) = -n/2 + RSS(w(s)) / (2 e^s) - s / v_s = 0``, positive for small
-    ``s`` and negative for large ones. It is found to machine precision by bracketing and
-    Brent's method, with ``RSS(w) = |r_perp|^2 + |Q'y - R w|^2`` from one thin QR of the
-    design (no cancellation at 10^6 rows; each evaluation is ``k``-dimensional).
+    ``s`` and negative for large ones, found by bisection to machine precision. ``RSS(w) =
+    |y - X w_ls|^2 + (w - w_ls)' X'X (w - w_ls)``, the first term from the least-squares
+    residuals themselves, so nothing cancels at 10^6 rows and each evaluation is
+    ``k``-dimensional.
 
     Examples
     --------
@@ -813,20 +814,18 @@ def _exact_fit(design: np.ndarray, y: np.ndarray, prior_variance: float,
     >>> w.round(4).tolist(), bool(noise < 1e-6)
     ([1.0, 2.0], True)
     """
-    from scipy.optimize import brentq
-
     n, k = design.shape
-    q, r = np.linalg.qr(design)
-    qy = q.T @ y
-    perp = float(np.sum((y - q @ qy) ** 2))
-    gram, rhs = r.T @ r, r.T @ qy
+    gram, rhs = design.T @ design, design.T @ y
+    w_ls = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+    perp = float(np.sum((y - design @ w_ls) ** 2))
     eye = np.eye(k)
 
     def ridge(s: float) -> np.ndarray:
         return np.linalg.solve(gram + np.exp(s) / prior_variance * eye, rhs)
 
     def g(s: float) -> float:
-        rss = perp + float(np.sum((qy - r @ ridge(s)) ** 2))
+        d = ridge(s) - w_ls
+        rss = perp + float(d @ gram @ d)
         return -0.5 * n + 0.5 * rss * np.exp(-s) - s / noise_prior_variance
 
     start = float(np.log(max(perp / max(n - k, 1), 1e-300)))
@@ -838,5 +837,13 @@ def _exact_fit(design: np.ndarray, y: np.ndarray, prior_variance: float,
     while g(high) >= 0:
         step *= 2
         high += step
-    s = brentq(g, low, high, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+    for _ in range(200):  # bisection: g(low) > 0 > g(high)
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            break
+        if g(middle) > 0:
+            low = middle
+        else:
+            high = middle
+    s = 0.5 * (low + high)
     return ridge(s), float(np.exp(s))
