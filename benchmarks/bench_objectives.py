@@ -5,13 +5,15 @@ graph ``x ~ N(0, 9)``, ``a, b ~ N(0, 1)`` static, ``y ~ N(a x + b, 0.25)``. The 
 first trained on the data (Trainer, MAPFisher); each objective then runs on the trained graph
 over all examples, timed from construction to answers as numpy values, compile included
 (bayesgraph's in-process compilation cache is emptied before each, the persistent cache is
-off):
+off). Each line also gives the number of XLA compilations (from jax's compile log: the
+count does not depend on the machine's load) and the seconds spent compiling:
 
 * ``Predictor``: ``y`` (mean) given ``x``;
 * ``Evaluator``: inputs ``x``, outputs ``y``, metric r2;
 * ``ProbabilityEstimator``: log density of ``(x, y)`` per example, checked against the
   closed form (``x`` Gaussian; ``y | x`` Gaussian with the trained posterior's variance);
-* ``OutlierDetector``: ``'upsampled'``, 1000 model draws;
+* ``OutlierDetector``: ``'upsampled'`` and ``'marginalized'``, 1000 model draws (the data
+  are complete, so both give the same flags);
 * ``InfluenceEstimator``: target ``y``, elements ``x``, ``a``, ``b``, with n_samples equal
   to the number of examples.
 
@@ -19,13 +21,15 @@ Usage::
 
     PYTHONPATH=src python benchmarks/bench_objectives.py --n 100000
 
-Fails (exit status 1) if an objective takes longer than ``--limit`` seconds (default 5) or
-the log densities differ from the closed form by more than 1e-6.
+Fails (exit status 1) if an objective or the Trainer takes longer than ``--limit`` seconds
+(default 5), the log densities differ from the closed form by more than 1e-6, or the two
+outlier methods disagree.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import platform
 import sys
 import time
@@ -48,13 +52,35 @@ from bayesgraph.core.model import MAPFisherModel  # noqa: E402
 from bayesgraph.core.model._compilation_cache import clear_caches  # noqa: E402
 
 
+class _Compiles(logging.Handler):
+    """Counts XLA compilations (and their seconds) from jax's compile log."""
+
+    def __init__(self):
+        super().__init__()
+        self.count, self.seconds = 0, 0.0
+
+    def emit(self, record):
+        message = record.getMessage()
+        if message.startswith("Finished XLA compilation"):
+            self.count += 1
+            self.seconds += float(message.split(" in ")[-1].split()[0])
+
+
 def timed(label, fn, results):
     clear_caches()
-    t0 = time.perf_counter()
-    value = fn()
-    seconds = time.perf_counter() - t0
+    counter = _Compiles()
+    logger = logging.getLogger("jax")
+    logger.addHandler(counter)
+    try:
+        with jax.log_compiles(True):
+            t0 = time.perf_counter()
+            value = fn()
+            seconds = time.perf_counter() - t0
+    finally:
+        logger.removeHandler(counter)
     results.append((label, seconds))
-    print(f"{label:22s} {seconds:7.2f} s", flush=True)
+    print(f"{label:22s} {seconds:7.2f} s   {counter.count:3d} XLA compilations "
+          f"({counter.seconds:5.2f} s of compiling)", flush=True)
     return value
 
 
@@ -87,6 +113,9 @@ def main() -> int:
                lambda: ProbabilityEstimator(trained, tdata)(trained), results)
     flags = timed("OutlierDetector", lambda: OutlierDetector(trained, tdata)(trained),
                   results)
+    marginal = timed("OutlierDetector (marg.)",
+                     lambda: OutlierDetector(trained, tdata, method="marginalized")(trained),
+                     results)
     infl = timed("InfluenceEstimator",
                  lambda: InfluenceEstimator(trained, target=trained.y, n_samples=args.n)(
                      [trained.x, trained.a, trained.b]), results)
@@ -102,7 +131,10 @@ def main() -> int:
     print(f"r2 = {r2['lr']:.4f}; outliers: {flags.mean():.4f} of examples (expected about "
           f"0.05); influences on y of x, a, b: {np.round(infl, 4).tolist()}; max |log density"
           f" - closed form| = {error:.2e}")
-    slow = [label for label, s in results[1:] if s > args.limit]
+    slow = [label for label, s in results if s > args.limit]
+    if not np.array_equal(flags, marginal):
+        print("FAILED: 'upsampled' and 'marginalized' flag different examples")
+        return 1
     if slow or error > 1e-6:
         print(f"FAILED: over {args.limit} s: {slow}; density error {error:.2e}")
         return 1

@@ -249,6 +249,25 @@ def test_bad_input_names_the_column(trained):
         CausalStructure(STRUCTURE).predict(data)
 
 
+def test_closed_form_training_is_the_compiled_map(trained):
+    """Complete data: train() computes the joint MAP in closed form, with no model fitted
+    (``_model`` stays None until ``model`` is read); the compiled MAP-Fisher fit finds the
+    same mode, and so does the lazily fitted MAPModel started there."""
+    causal_structure, data = trained
+    assert causal_structure._model is None
+    compiled = CausalStructure(STRUCTURE).train(data, method="MAPFisher")
+    assert compiled._model is not None
+    for target in (A, B, C):
+        exact, fit = causal_structure._fitted[target], compiled._fitted[target]
+        assert exact["intercept"] == pytest.approx(fit["intercept"], abs=1e-6)
+        np.testing.assert_allclose(exact["slopes"], fit["slopes"], atol=1e-6, rtol=0)
+        assert exact["noise_variance"] == pytest.approx(fit["noise_variance"], rel=1e-6)
+    model = causal_structure.model
+    graph = causal_structure.training_graph
+    assert float(model.get_means(graph.children[C].intercept)) == pytest.approx(
+        causal_structure._fitted[C]["intercept"], abs=1e-6)
+
+
 def test_training_with_missing_values(trained):
     causal_structure, data = trained
     holes = data.copy()

@@ -202,6 +202,79 @@ def test_influence_respects_causal_direction_and_callable_targets():
     assert ie(g.d) == 0.0 and ie(g.e.c) == 0.0
 
 
+def test_influences_of_the_reference_example_are_exact():
+    g = _influence_graph()
+    ie = InfluenceEstimator(graph=g, target=g.d)
+    assert ie.exact
+    got = ie([g.e.a, g.e.b, g.e.c, g.e, g.d])
+    np.testing.assert_allclose(got, [0.2, 0.3, 0.4, 0.9, 1.0], rtol=0, atol=1e-8)
+    assert InfluenceEstimator(g, target=lambda graph: graph.e.a + graph.e.b)(g.e.a) == \
+        pytest.approx(0.4, abs=1e-8)
+
+
+def _sem_influence(weights, confound, variances, j, k, also=()):
+    """Influence of do(x_j, x_also) on x_k in the chain x_i = w_i x_{i-1} + u_i z + 1 + e_i
+    (z = x_0 a root), written as the SEM x = B x + c + e: Cov = (I-B)^-1 D (I-B)^-T and
+    the total effect of the set S on x_k is row k of (I - B with the rows of S zeroed)^-1."""
+    n = len(variances)
+    b = np.zeros((n, n))
+    for i in range(2, n):
+        b[i, i - 1] = weights[i]
+    for i in range(1, n):
+        b[i, 0] += confound[i]
+    inv = np.linalg.inv(np.eye(n) - b)
+    cov = inv @ np.diag(variances) @ inv.T
+    s = [j, *also]
+    cut = b.copy()
+    cut[s] = 0.0
+    m = np.linalg.inv(np.eye(n) - cut)[k, s]
+    return float(m @ cov[np.ix_(s, s)] @ m / cov[k, k])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_influences_on_a_random_confounded_chain_are_the_sem_closed_form(seed):
+    rng = np.random.default_rng(seed)
+    n = 5
+    weights = rng.normal(0, 1.5, n)
+    confound = rng.normal(0, 1.0, n)
+    variances = rng.uniform(0.2, 2.0, n)
+    with Graph("g") as g:
+        xs = [Variable("x0", mean=0.5, variance=float(variances[0]))]
+        for i in range(1, n):
+            mean = float(confound[i]) * xs[0] + 1.0
+            if i > 1:
+                mean = float(weights[i]) * xs[i - 1] + mean
+            xs.append(Variable(f"x{i}", mean=mean, variance=float(variances[i])))
+    ie = InfluenceEstimator(g, target=xs[-1])
+    assert ie.exact
+    for j in range(n):
+        expected = _sem_influence(weights, confound, variances, j, n - 1)
+        assert ie(xs[j]) == pytest.approx(expected, abs=1e-8)
+    # a set of elements: do(x1, x3) together
+    both = InfluenceEstimator(g, target=xs[-1])._influence(("g/x1", "g/x3"), 0)
+    assert both == pytest.approx(_sem_influence(weights, confound, variances, 1, n - 1, (3,)),
+                                 abs=1e-8)
+
+
+def test_influence_falls_back_to_monte_carlo_off_linear_gaussian_graphs():
+    # y = a x + noise with a static a ~ N(1, 0.5): bilinear, not Gaussian jointly.
+    # E[y | do(x)] = x, so influence(x) = Var(x) / Var(y) = 1 / (1.5 + 1) = 0.4
+    with Graph("g") as g:
+        x = Variable("x", mean=0, variance=1)
+        a = StaticVariable("a", mean=1, variance=0.5)
+        Variable("y", mean=a * x, variance=1)
+    n = 40000
+    ie = InfluenceEstimator(g, target=g.y, n_samples=n)
+    assert not ie.exact
+    assert abs(ie(g.x) - 0.4) < 5 * math.sqrt(3 / n)
+    # a nonlinear callable target of a linear-Gaussian graph: Monte Carlo too;
+    # x * x has variance 2 and do(x) fixes it: influence 1
+    nonlinear = InfluenceEstimator(g, target=lambda graph: graph.x * graph.x, n_samples=n)
+    assert not nonlinear.exact
+    assert abs(nonlinear(g.x) - 1.0) < 5 * math.sqrt(3 / n)
+    assert InfluenceEstimator(g, target=g.x).exact     # x alone is Gaussian
+
+
 # -- interventions -------------------------------------------------------------------------
 def test_intervention_on_a_chain_cuts_the_parents():
     with Graph("g") as g:

@@ -38,8 +38,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from bayesgraph.core.compiler.program import SampleEmitter
 from bayesgraph.core.lowering import group, group_data, lower
 from bayesgraph.core.model._compilation_cache import cached_functions, program_for
+from bayesgraph.core.objectives._linear_gaussian import is_quadratic
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.core.variable.variable import VariableBase
 from bayesgraph.exceptions import DataError, MissingVariableError
@@ -142,10 +144,12 @@ class ExampleData:
 
     # -- per-example programs ---------------------------------------------------------------
     def _problem(self, values: dict[str, np.ndarray], pattern: dict[str, np.ndarray],
-                 rows: np.ndarray) -> tuple[Any, Any, Any]:
-        """``(program, batched data, in_axes)`` for the examples ``rows`` of ``values``
-        observed as ``pattern``: the program of one example, its data with the examples of
-        the dynamic groups' values stacked along their examples axis."""
+                 rows: np.ndarray) -> tuple[Any, Any, Any, bool]:
+        """``(program, batched data, in_axes, quadratic)`` for the examples ``rows`` of
+        ``values`` observed as ``pattern``: the program of one example, its data with the
+        examples of the dynamic groups' values stacked along their examples axis, and
+        whether its log density is quadratic in the latents (a linear-Gaussian problem:
+        one Newton step is exact, see :func:`_newton`)."""
         def data_for(take):
             d = dict(self.statics)
             for name, m in pattern.items():
@@ -177,7 +181,7 @@ class ExampleData:
                     "missing": {k: None for k in template["missing"]},
                     "slots": {k: None for k in template["slots"]},
                     "arrays": {k: None for k in template["arrays"]}}
-        return program, data, axes
+        return program, data, axes, is_quadratic(one_spec)
 
     def _precision(self):
         return jax.enable_x64(self.dtype == "float64")
@@ -197,8 +201,8 @@ class ExampleData:
             if not any(m.any() for m in pattern.values()):
                 out[rows] = 0.0  # nothing observed: the density of the empty set
                 continue
-            program, data, axes = self._problem(values, pattern, rows)
-            fn = _evidence_function(program, axes, self.dtype)
+            program, data, axes, quadratic = self._problem(values, pattern, rows)
+            fn = _evidence_function(program, axes, self.dtype, quadratic)
             with self._precision():
                 out[rows] = np.asarray(fn(data))
         return out
@@ -231,14 +235,14 @@ class ExampleData:
         for pattern, rows in self._patterns(mask, self.n_data):
             if not any(m.any() for m in pattern.values()):
                 pattern = {}
-            program, data, axes = self._problem(self.values, pattern, rows)
+            program, data, axes, quadratic = self._problem(self.values, pattern, rows)
             if not any(v == 1 for v in axes["values"].values()):
                 data = dict(data, values={k: jnp.repeat(v[:, None], len(rows), axis=1)
                                           for k, v in data["values"].items()})
                 axes = dict(axes, values={k: 1 for k in data["values"]})
                 if not data["values"]:
                     raise _NoData
-            fn = _moments_function(program, axes, tuple(names), self.dtype)
+            fn = _moments_function(program, axes, tuple(names), self.dtype, quadratic)
             with self._precision():
                 m, v = fn(data)
             for k in names:
@@ -260,8 +264,9 @@ class ExampleData:
         for p, (pattern, rows) in enumerate(self._patterns(mask, self.n_data)):
             if all(pattern.get(name, np.zeros(1, bool)).all() for name in self.dynamic):
                 continue  # nothing missing: the example is its own completion
-            program, data, axes = self._problem(self.values, pattern, rows)
-            fn = _completion_function(program, axes, tuple(self.dynamic), self.dtype)
+            program, data, axes, quadratic = self._problem(self.values, pattern, rows)
+            fn = _completion_function(program, axes, tuple(self.dynamic), self.dtype,
+                                      quadratic)
             with self._precision():
                 keys = jax.random.split(jax.random.fold_in(key, p), len(rows))
                 drawn = fn(data, keys)
@@ -340,8 +345,19 @@ def _flat_problem(program: Any, data: Any) -> tuple[Any, Any]:
     return flat, unravel
 
 
-def _newton(f: Any, z: Any) -> tuple[Any, Any]:
-    """Damped Newton ascent on ``f`` from ``z``: the mode and the Hessian there.
+def _newton(f: Any, z: Any, quadratic: bool = False) -> tuple[Any, Any, Any]:
+    """Damped Newton ascent on ``f`` from ``z``: the mode, the Hessian there and the
+    Cholesky factor of its negative (``NaN`` where it is not positive definite).
+
+    Callers take every factorisation they need from that one factor: two LAPACK calls
+    that do not depend on each other may run at once, and on a batch of 10^5 examples
+    each then waits for its share of XLA's CPU thread pool held by the other (a deadlock
+    seen with jax 0.10 on 2 cores; see docs/decisions.md).
+
+    ``quadratic``: ``f`` is known to be quadratic (a linear-Gaussian problem, see
+    :func:`~bayesgraph.core.objectives._linear_gaussian.is_quadratic`); then the one full
+    Newton step is the exact mode, taken without the loop (a smaller program to trace and
+    compile, the same answer).
 
     Each step is the best of eight lengths along the Newton direction (where the Hessian is
     not negative definite, along the direction of a shifted one, by a Gershgorin bound); it
@@ -349,18 +365,25 @@ def _newton(f: Any, z: Any) -> tuple[Any, Any]:
     by the first step.
     """
     if z.shape[0] == 0:
-        return z, jnp.zeros((0, 0), z.dtype)
+        empty = jnp.zeros((0, 0), z.dtype)
+        return z, empty, empty
     grad, hess = jax.grad(f), jax.hessian(f)
+    if quadratic:
+        h = hess(z)
+        chol = jnp.linalg.cholesky(-h)
+        return z + jax.scipy.linalg.cho_solve((chol, True), grad(z)), h, chol
     lengths = 0.5 ** jnp.arange(8.0)
     eye = jnp.eye(z.shape[0], dtype=z.dtype)
 
     def step(state):
         i, z, value, g, h, _ = state
-        chol = jnp.linalg.cholesky(-h)
-        definite = jnp.all(jnp.isfinite(chol))
+        definite = jnp.all(jnp.isfinite(jnp.linalg.cholesky(-h)))
         shift = jnp.max(jnp.sum(jnp.abs(h), axis=1)) * 1.01 + 1e-12
-        direction = jnp.where(definite, jax.scipy.linalg.cho_solve((chol, True), g),
-                              jnp.linalg.solve(shift * eye - h, g))
+        # the shifted matrix is diagonally dominant, so positive definite: one Cholesky
+        # solve either way; the second factorisation reads the first's outcome, so the
+        # two never run at once (see above)
+        chol = jnp.linalg.cholesky(jnp.where(definite, -h, shift * eye - h))
+        direction = jax.scipy.linalg.cho_solve((chol, True), g)
         candidates = z[None] + lengths[:, None] * direction[None]
         values = jax.vmap(f)(candidates)
         values = jnp.where(jnp.isfinite(values), values, -jnp.inf)
@@ -377,10 +400,10 @@ def _newton(f: Any, z: Any) -> tuple[Any, Any]:
 
     start = (0, z, f(z), grad(z), hess(z), False)
     _, z, _, _, h, _ = jax.lax.while_loop(running, step, start)
-    return z, h
+    return z, h, jnp.linalg.cholesky(-h)
 
 
-def _evidence_function(program: Any, axes: Any, dtype: str) -> Any:
+def _evidence_function(program: Any, axes: Any, dtype: str, quadratic: bool = False) -> Any:
     def build():
         def one(data):
             z0, unravel = _flat_problem(program, data)
@@ -388,20 +411,21 @@ def _evidence_function(program: Any, axes: Any, dtype: str) -> Any:
             def f(z):
                 return program.log_density(unravel(z), data, jacobian=True, skip_fixed=False)
 
-            z, h = _newton(f, z0)
+            z, _, chol = _newton(f, z0, quadratic)
             k = z.shape[0]
             if k == 0:
                 return f(z)
-            sign, logdet = jnp.linalg.slogdet(-h)
+            logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol)))
             value = f(z) + 0.5 * k * jnp.log(2 * jnp.pi) - 0.5 * logdet
-            return jnp.where(sign > 0, value, jnp.nan)
+            return jnp.where(jnp.isfinite(logdet), value, jnp.nan)
         return jax.jit(jax.vmap(one, in_axes=(axes,)))
 
     return cached_functions(("objectives-evidence", program.grouped.fingerprint, dtype,
-                             _hashable(axes)), build)
+                             _hashable(axes), quadratic), build)
 
 
-def _completion_function(program: Any, axes: Any, names: tuple[str, ...], dtype: str) -> Any:
+def _completion_function(program: Any, axes: Any, names: tuple[str, ...], dtype: str,
+                         quadratic: bool = False) -> Any:
     def build():
         def one(data, key):
             z0, unravel = _flat_problem(program, data)
@@ -409,9 +433,8 @@ def _completion_function(program: Any, axes: Any, names: tuple[str, ...], dtype:
             def f(z):
                 return program.log_density(unravel(z), data, jacobian=True, skip_fixed=False)
 
-            z, h = _newton(f, z0)
+            z, _, chol = _newton(f, z0, quadratic)
             if z.shape[0]:
-                chol = jnp.linalg.cholesky(-h)
                 eps = jax.random.normal(key, z.shape, z.dtype)
                 z = z + jax.scipy.linalg.solve_triangular(chol.T, eps, lower=False)
             env = program.values_at(program.constrain(unravel(z), data), data)
@@ -419,10 +442,11 @@ def _completion_function(program: Any, axes: Any, names: tuple[str, ...], dtype:
         return jax.jit(jax.vmap(one, in_axes=(axes, 0)))
 
     return cached_functions(("objectives-completion", program.grouped.fingerprint, dtype,
-                             _hashable(axes), names), build)
+                             _hashable(axes), names, quadratic), build)
 
 
-def _moments_function(program: Any, axes: Any, names: tuple[str, ...], dtype: str) -> Any:
+def _moments_function(program: Any, axes: Any, names: tuple[str, ...], dtype: str,
+                      quadratic: bool = False) -> Any:
     def build():
         def one(data):
             z0, unravel = _flat_problem(program, data)
@@ -434,18 +458,18 @@ def _moments_function(program: Any, axes: Any, names: tuple[str, ...], dtype: st
                 env = program.values_at(program.constrain(unravel(z), data), data)
                 return {k: program.variable_value(env, k) for k in names}
 
-            z, h = _newton(f, z0)
+            z, _, chol = _newton(f, z0, quadratic)
             means = values(z)
             if z.shape[0] == 0:
                 return means, {k: jnp.zeros_like(v) for k, v in means.items()}
-            cov = jnp.linalg.inv(-h)
+            cov = jax.scipy.linalg.cho_solve((chol, True), jnp.eye(z.shape[0], dtype=z.dtype))
             jac = jax.jacfwd(values)(z)
             variances = {k: jnp.einsum("...i,ij,...j->...", j, cov, j) for k, j in jac.items()}
             return means, variances
         return jax.jit(jax.vmap(one, in_axes=(axes,)))
 
     return cached_functions(("objectives-moments", program.grouped.fingerprint, dtype,
-                             _hashable(axes), names), build)
+                             _hashable(axes), names, quadratic), build)
 
 
 def _hashable(axes: Any) -> Any:
@@ -457,3 +481,97 @@ def check_names(spec: Any, names: list[str], what: str) -> None:
     for name in names:
         if name not in spec:
             raise DataError(f"{what}: {name!r} is not a variable of {spec.root_name!r}")
+
+
+class _ClampEmitter(SampleEmitter):
+    """Ancestral draws with some members of some sites *set* (a do-intervention as data):
+    ``flags[site]`` (bool, the site's shape) marks the entries replaced by
+    ``given[site]``; their descendants are drawn given them, as in
+    :func:`clamped_draws`, but the program is the same whatever is clamped."""
+
+    def __init__(self, key: Any, given: dict[str, Any], flags: dict[str, Any]) -> None:
+        super().__init__(key)
+        self.given, self.flags = given, flags
+
+    def draw(self, site: Any, d: Any, rows: Any, level: Any) -> Any:
+        value = super().draw(site, d, rows, level)
+        if site.name in self.flags and rows is None:
+            value = jnp.where(self.flags[site.name], self.given[site.name].astype(value.dtype),
+                              value)
+        return value
+
+
+class ClampSampler:
+    """One jitted program for ``n`` draws of one example with any set of variables clamped
+    (see :class:`_ClampEmitter`): what is clamped is data (flags), so every intervention
+    of :class:`~bayesgraph.core.objectives.InfluenceEstimator` shares one compilation.
+
+    ``supports(names)`` says whether the variables can be clamped this way (latent sites
+    outside blocks; a Dirac variable cannot).
+
+    Examples
+    --------
+    >>> from bayesgraph.core import Graph, Variable
+    >>> from bayesgraph.core.objectives._engine import ClampSampler
+    >>> with Graph("g") as g:
+    ...     a = Variable("a", mean=0, variance=1)
+    ...     b = Variable("b", mean=a, variance=1e-12)
+    >>> s = ClampSampler(g, 3, seed=0)
+    >>> free = s.draw({}, ("g/a", "g/b"), 0)
+    >>> clamped = s.draw({"g/a": free["g/a"] + 1}, ("g/b",), 1)
+    >>> bool(abs(clamped["g/b"] - free["g/a"] - 1).max() < 1e-4)
+    True
+    """
+
+    def __init__(self, graph: NamedObject, n: int, seed: int, dtype: str = "float64") -> None:
+        spec, lowered = lower(graph, None)
+        self.grouped = group(spec)
+        self.program = program_for(self.grouped)
+        self.n, self.seed, self.dtype = n, seed, dtype
+        self.dynamic = {v.name: v.dynamic for v in spec.variables}
+        self._sites = {s.group: s for s in self.program.latent_sites}
+        in_blocks = {g for b in self.grouped.blocks for g in b.groups}
+        self._clampable = {}
+        for v in spec.variables:
+            gi, member = self.grouped.locate(v.name)
+            site = self._sites.get(gi)
+            if site is not None and not site.partial and gi not in in_blocks:
+                self._clampable[v.name] = (site, member)
+        with jax.enable_x64(dtype == "float64"):
+            self._data = self.program.data_args(group_data(self.grouped, lowered),
+                                                np.float64 if dtype == "float64"
+                                                else np.float32)
+
+    def supports(self, names: Any) -> bool:
+        return all(n in self._clampable for n in names)
+
+    def draw(self, given: dict[str, np.ndarray], names: tuple[str, ...], stream: int
+             ) -> dict[str, np.ndarray]:
+        """``{name: (n, *shape)}`` of ``names`` over ``n`` draws with ``given``
+        (``{variable: (n, *shape)}``) clamped; ``stream`` picks the random numbers."""
+        program, sites = self.program, {s.name: s for s in self._sites.values()}
+        site_given = {name: np.zeros((self.n, *s.shape)) for name, s in sites.items()}
+        flags = {name: np.zeros(s.shape, bool) for name, s in sites.items()}
+        for var, value in given.items():
+            site, member = self._clampable[var]
+            site_given[site.name][:, member] = np.reshape(
+                value, (self.n, *site_given[site.name].shape[2:]))
+            flags[site.name][member] = True
+        dynamic = self.dynamic
+
+        def build():
+            def run(key, site_given, flags, data):
+                def one(i, given):
+                    env = program.execute(data, _ClampEmitter(jax.random.fold_in(key, i),
+                                                              given, flags))
+                    return {k: (program.variable_value(env, k)[0] if dynamic[k]
+                                else program.variable_value(env, k)) for k in names}
+                return jax.vmap(one)(jnp.arange(self.n), site_given)
+            return jax.jit(run)
+
+        fn = cached_functions(("objectives-clamp", self.grouped.fingerprint, self.dtype,
+                               names, self.n), build)
+        with jax.enable_x64(self.dtype == "float64"):
+            key = jax.random.fold_in(jax.random.PRNGKey(self.seed), stream)
+            out = fn(key, site_given, flags, self._data)
+            return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}

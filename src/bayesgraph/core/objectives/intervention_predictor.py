@@ -17,10 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from bayesgraph.core.objectives.base import ObjectiveBase
-from bayesgraph.core.objectives.predictor import MEASURES
+from bayesgraph.core.objectives.predictor import MEASURES, _model_moments
 from bayesgraph.core.scope import NamedObject
 from bayesgraph.exceptions import OptionError
 
@@ -76,12 +74,4 @@ class InterventionPredictor(ObjectiveBase):
         self._spec = self.model.spec
 
     def _compute(self, elements: dict[Any, tuple[str, ...]]) -> dict[Any, Any]:
-        names = sorted({n for ns in elements.values() for n in ns})
-        if self.measure == "mean":
-            values = self.model.get_means(names, n_samples=self.n_samples)
-        else:
-            values = self.model.get_variances(names, n_samples=self.n_samples)
-            if self.measure == "std":
-                values = [np.sqrt(v) for v in values]
-        table = dict(zip(names, values))
-        return {key: table[ns[0]] for key, ns in elements.items()}
+        return _model_moments(self.model, elements, self.measure, self.n_samples)

@@ -138,11 +138,19 @@ class Predictor(ObjectiveBase):
                           "std": {k: np.sqrt(v) for k, v in variances.items()}}[self.measure]
                 return {key: chosen[ns[0]] for key, ns in elements.items()}
             self.model = fit_model(self.graph, None, self.method, None, None, "Predictor")
-        if self.measure == "mean":
-            values = self.model.get_means(names, n_samples=self.n_samples)
-        else:
-            values = self.model.get_variances(names, n_samples=self.n_samples)
-            if self.measure == "std":
-                values = [np.sqrt(v) for v in values]
-        table = dict(zip(names, values))
-        return {key: table[ns[0]] for key, ns in elements.items()}
+        return _model_moments(self.model, elements, self.measure, self.n_samples)
+
+
+def _model_moments(model: Any, elements: dict[Any, tuple[str, ...]], measure: str,
+                  n_samples: int) -> dict[Any, Any]:
+    """``{element key: measure of its first variable}`` from a solved ``model`` (means, or
+    variances and their square roots), one call for all the variables asked."""
+    names = sorted({n for ns in elements.values() for n in ns})
+    if measure == "mean":
+        values = model.get_means(names, n_samples=n_samples)
+    else:
+        values = model.get_variances(names, n_samples=n_samples)
+        if measure == "std":
+            values = [np.sqrt(v) for v in values]
+    table = dict(zip(names, values))
+    return {key: table[ns[0]] for key, ns in elements.items()}

@@ -91,26 +91,30 @@ class RankEstimator(ObjectiveBase):
         n = d.n_data
         if not dynamic:
             return np.ones(n)
+        m = self.n_samples
         if self.method == "upsampled":
             if self._completed is None:
                 self._completed = d.completions(d.observed_mask(), self.seed)
-            full = {k: np.ones(self._completed[k].shape, bool) for k in dynamic}
-            mine = d.log_marginal(full, self._completed)
-            theirs = d.log_marginal({k: np.ones(draws[k].shape, bool) for k in dynamic},
-                                    draws)
-            return _fraction_below(theirs, mine)
+            # the examples and the model draws in one call: one program for both
+            joint = {k: np.concatenate([self._completed[k], draws[k]]) for k in dynamic}
+            lp = d.log_marginal({k: np.ones(v.shape, bool) for k, v in joint.items()}, joint)
+            return _fraction_below(lp[n:], lp[:n])
         mask = d.observed_mask(dynamic)
         if not mask:
             return np.ones(n)
-        mine = d.log_marginal(mask)
-        out = np.empty(n)
-        for pattern, rows in d._patterns(mask, n):
-            if not any(m.any() for m in pattern.values()):
-                out[rows] = 1.0
-                continue
-            tiled = {k: np.broadcast_to(m, draws[k].shape) for k, m in pattern.items()}
-            theirs = d.log_marginal(tiled, draws)
-            out[rows] = _fraction_below(theirs, mine[rows])
+        patterns = [(p, rows) for p, rows in d._patterns(mask, n)
+                    if any(v.any() for v in p.values())]
+        # the examples, then the draws observed as each pattern in turn, in one call: the
+        # examples of a pattern and their reference draws share one program
+        joint = {k: np.concatenate([np.where(mask[k], d.values[k], np.nan)]
+                                   + [draws[k]] * len(patterns)) for k in mask}
+        joint_mask = {k: np.concatenate([mask[k]] + [np.broadcast_to(p[k], draws[k].shape)
+                                                     for p, _ in patterns]) for k in mask}
+        lp = d.log_marginal(joint_mask, joint)
+        out = np.ones(n)
+        for i, (_, rows) in enumerate(patterns):
+            theirs = lp[n + i * m:n + (i + 1) * m]
+            out[rows] = _fraction_below(theirs, lp[rows])
         return out
 
     def _compute(self, elements: dict[Any, tuple[str, ...]]) -> dict[Any, Any]:
