@@ -45,7 +45,12 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Concepts", ["graphs-and-templates.md", "graphs.md", "templates.md", "expressions.md",
                   "distributions.md",
                   "data.md", "links.md", "timeseries.md", "time-series.md", "time_series.md",
-                  "objectives.md", "causal-structure.md", "files.md", "pictures.md"]),
+                  "causal-structure.md", "files.md", "pictures.md"]),
+    ("Objectives", ["objectives.md", "objectives/trainer.md", "objectives/predictor.md",
+                    "objectives/evaluator.md", "objectives/probability-estimator.md",
+                    "objectives/rank-estimator.md", "objectives/outlier-detector.md",
+                    "objectives/influence-estimator.md",
+                    "objectives/intervention-predictor.md"]),
     ("Inference methods", ["mcmc.md", "advi.md", "mgvi.md", "forward-optimizer.md", "arviz.md",
                            "trust.md"]),
     ("Examples gallery", ["gallery/index.md"]),  # the gallery's pages are added below

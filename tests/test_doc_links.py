@@ -1,4 +1,4 @@
-"""Every relative link of the docs pages (docs/*.md) and the README points at a file that
+"""Every relative link of the docs pages (docs/**/*.md) and the README points at a file that
 exists, and every ``page.md#anchor`` at a heading of that page (mkdocs' slugs).
 
 ``mkdocs build --strict`` (tox env ``docs``) checks the links of the built site as well; this
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md",
+PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md",
                                                 ROOT / "benchmarks" / "README.md"]
 LINK = re.compile(r"!?\[[^\]]*\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 FENCE = re.compile(r"^(`{3,}|~{3,}).*?^\1", re.S | re.M)

@@ -1,4 +1,4 @@
-"""Execute the ```python code blocks of every docs/*.md page.
+"""Execute the ```python code blocks of every docs/**/*.md page (docs/objectives/ too).
 
 The blocks of one page run in order in one fresh namespace, so a page's blocks build on each
 other. Blocks fenced as anything other than ``python`` (``text``, ``bash``, ``sh``, ...) are
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOCS = sorted((ROOT / "docs").rglob("*.md"))
 FENCE = re.compile(r"^(?P<indent>[ ]{0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 
 
@@ -54,6 +54,8 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
 def test_docs_exist():
     names = {path.name for path in DOCS}
     assert {"index.md", "getting-started.md", "decisions.md"} <= names
+    nested = {path.relative_to(ROOT / "docs").as_posix() for path in DOCS}
+    assert "objectives/predictor.md" in nested   # pages in subfolders are executed too
 
 
 def test_block_extraction():
@@ -61,12 +63,14 @@ def test_block_extraction():
     assert python_blocks(text) == [(2, "a = 1\n"), (9, "b = 2\n")]
 
 
-@pytest.mark.parametrize("page", DOCS, ids=[path.name for path in DOCS])
+@pytest.mark.parametrize("page", DOCS,
+                         ids=[path.relative_to(ROOT / "docs").as_posix() for path in DOCS])
 def test_doc_page_runs(page: Path):
     namespace: dict = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     blocks = python_blocks(page.read_text(encoding="utf-8"))
+    where = page.relative_to(ROOT / "docs").as_posix()
     for number, (line, code) in enumerate(blocks, start=1):
-        label = f"{page.name}, python block {number} (line {line})"
+        label = f"{where}, python block {number} (line {line})"
         try:
             compiled = compile(code, f"<{label}>", "exec")
             with warnings.catch_warnings():
