@@ -125,3 +125,10 @@ def test_non_normal_statics():
 def test_unknown_method():
     with pytest.raises(OptionError, match="'Gibbs'"):
         Trainer(_regression(), {}, method="Gibbs")
+
+
+@pytest.mark.parametrize("method", ["MAP", "Forward"])
+def test_methods_without_a_posterior_spread_are_refused_with_the_fix(method):
+    graph = _regression()
+    with pytest.raises(OptionError, match=f"'{method}' gives no posterior spread.*'MAPFisher'"):
+        Trainer(graph, {}, method=method)

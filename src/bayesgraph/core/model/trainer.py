@@ -31,6 +31,9 @@ from bayesgraph.exceptions import ApproximationWarning, OptionError
 #: statics whose posterior is carried as a Gaussian (a trained graph's vector statics are
 #: multivariate Normal, so a trained graph trains again)
 _GAUSSIAN = ("NormalDistribution", "MultivariateNormalDistribution")
+#: The methods whose answer has a posterior spread to carry into the trained graph (Forward
+#: samples the prior; MAP is a point).
+TRAINING_METHODS = ("MAPFisher", "ADVI", "MGVI", "MCMC")
 
 
 class Trainer:
@@ -43,8 +46,10 @@ class Trainer:
     data : dict or DataLinker
         Training data (``NaN`` = missing).
     method : str
-        Posterior method of :func:`~bayesgraph.core.model.get_posterior_model`
-        (``'MAPFisher'`` by default: exact for linear-Gaussian graphs).
+        Posterior method of :func:`~bayesgraph.core.model.get_posterior_model`:
+        ``'MAPFisher'`` (the default: exact for linear-Gaussian graphs), ``'ADVI'``,
+        ``'MGVI'`` or ``'MCMC'``. ``'MAP'`` and ``'Forward'`` are refused with an
+        ``OptionError``: they give no posterior spread.
     compiler : None
         Accepted for compatibility.
     model_args, solver_args : dict, optional
@@ -93,7 +98,13 @@ class Trainer:
 
         if method not in METHODS:
             raise OptionError(f"Trainer: unknown method {method!r}; valid: "
-                              + ", ".join(map(repr, METHODS)))
+                              + ", ".join(map(repr, TRAINING_METHODS)))
+        if method not in TRAINING_METHODS:
+            raise OptionError(
+                f"Trainer: method {method!r} gives no posterior spread, so the trained graph's "
+                f"statics would have no prior to carry; use one of "
+                + ", ".join(map(repr, TRAINING_METHODS))
+                + " ('MAPFisher', the default, is exact for linear-Gaussian graphs)")
         self.graph, self.data, self.method = graph, data, method
         self.model_args = {**(model_args or {}), **(solver_args or {})}
         self.n_samples = int(n_samples)
