@@ -15,8 +15,9 @@ Two paths, chosen by the number ``d`` of unobserved scalars:
 * **matrix-free** (larger ``d``, e.g. a pedigree of ten thousand persons, whose Hessian is
   sparse but whose dense form would not fit): ``H`` is never formed. Draws are
   ``z + H^{-1/2} eps`` computed by the Lanczos method from Hessian-vector products
-  (``lanczos_steps``, default 100; a :class:`ConvergenceWarning` says when the draws have
-  not settled); means of real-support variables are exact (the MAP point); variances are
+  (``lanczos_steps``, default 100, for the first 16 draws after each solve; later draws take
+  the fewest steps within :data:`LANCZOS_TOLERANCE` of those on every one of the first 16;
+  a :class:`ConvergenceWarning` says when the draws have not settled); means of real-support variables are exact (the MAP point); variances are
   Monte-Carlo estimates over ``n_samples`` draws; :meth:`get_covariance` solves
   ``H x = e_i`` by conjugate gradients for the requested entries (exact to
   ``cg_tolerance``).
@@ -96,7 +97,9 @@ class MAPFisherModel(MAPModel):
         Largest number of unobserved scalars for which the dense Hessian is formed (its
         memory grows as the square); above it the matrix-free path runs (module docstring).
     lanczos_steps : int
-        Lanczos steps per draw in the matrix-free path.
+        Lanczos steps per draw in the matrix-free path: all of them for the first chunk of
+        draws after each solve, at most that many (``lanczos_steps_used``, the fewest within
+        :data:`LANCZOS_TOLERANCE` of the full result on that chunk) for the later ones.
     cg_tolerance : float, optional
         Relative residual of the conjugate-gradient solves of :meth:`get_covariance` in the
         matrix-free path; default 1e-10 in float64, 1e-5 in float32.
