@@ -17,8 +17,9 @@ Two paths, chosen by the number ``d`` of unobserved scalars:
   ``z + H^{-1/2} eps`` computed by the Lanczos method from Hessian-vector products
   (``lanczos_steps``, default 100, for the first 16 draws after each solve; later draws take
   the fewest steps within :data:`LANCZOS_TOLERANCE` of those on every one of the first 16;
-  a :class:`ConvergenceWarning` says when the draws have not settled); means of real-support variables are exact (the MAP point); variances are
-  Monte-Carlo estimates over ``n_samples`` draws; :meth:`get_covariance` solves
+  a :class:`ConvergenceWarning` says when the draws have not settled); means of
+  real-support variables are exact (the MAP point); variances are Monte-Carlo estimates
+  over ``n_samples`` draws; :meth:`get_covariance` solves
   ``H x = e_i`` by conjugate gradients for the requested entries (exact to
   ``cg_tolerance``).
 
