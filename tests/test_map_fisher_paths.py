@@ -49,6 +49,8 @@ def test_matrix_free_draws_follow_the_laplace_gaussian(fits):
     n = 4000
     draws = np.stack([np.ravel(x) for x in free.get_samples(some, n_samples=n)], axis=0)
     draws = draws.reshape(len(some), n).T
+    # all but the first chunk of 16 draws ran the fewer, calibrated Lanczos steps
+    assert free.lanczos_steps_used < min(free.lanczos_steps, free.dimension)
     exact_mean = np.ravel(dense.get_means(some))
     exact_cov = dense.get_covariance(some)
     sd = np.sqrt(np.diag(exact_cov))
@@ -138,3 +140,35 @@ def test_lanczos_coefficients_equal_the_dense_inverse_square_root():
     assert smallest < 0 and np.isnan(bad[0, 0]).any() and np.isfinite(bad[1]).all()
     one, _, low = coefficients(np.array([4.0]), np.array([0.0]))  # k = 1
     assert one.tolist() == [0.5] and low == 4.0
+
+
+def test_settled_steps_reach_the_tolerance_against_the_exact_inverse_square_root():
+    """``settled_steps`` picks a step count whose Lanczos result ``H^{-1/2} b`` is within the
+    tolerance of the exact one (dense eigh) on a known spectrum, with far fewer steps."""
+    import jax
+    import jax.numpy as jnp
+
+    from bayesgraph.core.model._krylov import coefficients, combine, settled_steps, tridiagonal
+
+    rng = np.random.default_rng(4)
+    n, k, tol = 150, 80, 1e-6
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    spectrum = np.geomspace(1.0, 50.0, n)  # condition number 50 (the pedigree's: about 90)
+    exact_sqrt = (q / np.sqrt(spectrum)) @ q.T
+    bs = rng.normal(size=(4, n))
+    with jax.enable_x64(True):
+        hj = jnp.asarray((q * spectrum) @ q.T)
+        apply = lambda v: hj @ v  # noqa: E731
+        lanczos = jax.jit(jax.vmap(lambda b, k: tridiagonal(apply, b, k), (0, None)),
+                          static_argnums=1)
+        alphas, betas, _ = map(np.asarray, lanczos(jnp.asarray(bs), k))
+        j = settled_steps(alphas, betas, tol)
+        assert 10 < j <= 0.6 * k
+        assert settled_steps(alphas, betas, tol * 1e-3) > j  # a stricter one needs more
+        a, beta, norm = lanczos(jnp.asarray(bs), j)
+        c, e, _ = coefficients(np.asarray(a), np.asarray(beta))
+        x, _ = jax.vmap(lambda *args: combine(apply, *args))(
+            jnp.asarray(bs), a, beta, jnp.asarray(c), jnp.asarray(e), norm)
+    want = bs @ exact_sqrt
+    error = np.linalg.norm(np.asarray(x) - want, axis=1) / np.linalg.norm(want, axis=1)
+    assert np.all(error <= 10 * tol)

@@ -79,12 +79,14 @@ def make_curvature(neg_logp: Callable[[Any, Any], Any]) -> Callable[..., Any]:
 
     def run(points, rhs, data):
         n_points = points.shape[0]
+        # linearised once at all points: each CG step is the tangent pass only (jvp-of-grad
+        # inside the loop redid the gradient's primal pass at every step)
+        grads, tangent = jax.linearize(jax.vmap(lambda z: grad(z, data)), points)
 
         def apply(v):
-            hv = jax.vmap(lambda z: jax.jvp(lambda x: grad(x, data), (z,), (v,))[1])(points)
-            return jnp.sum(hv, axis=0) / n_points
+            return jnp.sum(tangent(jnp.broadcast_to(v, points.shape)), axis=0) / n_points
 
-        g = jnp.mean(jax.vmap(lambda z: grad(z, data))(points), axis=0)
+        g = jnp.mean(grads, axis=0)
         b = jnp.concatenate([rhs, -g[None]], axis=0)
         x, residual, curvature = jax.vmap(lambda bi: _cg(apply, bi))(b)
         return x[:-1], x[-1], jnp.max(residual), jnp.min(curvature)

@@ -10,7 +10,8 @@ Used by MAPFisherModel when the Hessian is too large to form (its matrix-free pa
   :func:`combine` (the Lanczos vectors regenerated and summed, so memory stays ``O(d)`` per
   right-hand side; traced). The error falls geometrically with ``k`` (at a rate set by the
   condition number of ``H``); the result of ``k - max(1, k // 4)`` steps comes too, so that
-  the caller can check that the answer has settled.
+  the caller can check that the answer has settled, and :func:`settled_steps` reads off the
+  tridiagonals how many steps reach a given accuracy.
 * :func:`solve` gives ``H^{-1} b`` by conjugate gradients.
 
 Examples
@@ -106,6 +107,41 @@ def coefficients(alphas: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.
         early[i, :k_early], _ = _inverse_sqrt_e1(flat_a[i], flat_b[i], k_early)
         smallest = min(smallest, low)
     return coef.reshape(*batch, k), early.reshape(*batch, k), smallest
+
+
+def settled_steps(alphas: np.ndarray, betas: np.ndarray, tol: float, stride: int = 5) -> int:
+    """The fewest Lanczos steps ``j`` (a multiple of ``stride``, or ``k``) whose ``f(T_j) e_1``
+    is within ``tol`` (relative) of ``f(T_k) e_1`` for every batch row and every multiple of
+    ``stride`` from ``j`` to ``k``; ``k`` when none is (numpy; leading axes are batch axes).
+
+    The Lanczos vectors are orthonormal, so ``|V_k (c_k - c_j)| = |c_k - c_j|``: this is the
+    error of the ``j``-step result against the ``k``-step one, read off the tridiagonals
+    alone, without regenerating any vector. Scanned downwards from ``k`` and stopped at the
+    first failure, so that the error stays within ``tol`` at every step count above ``j``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.uniform(3.0, 5.0, (2, 40)), rng.uniform(0.1, 0.5, (2, 40))
+    >>> j = settled_steps(a, b, 1e-8)
+    >>> 0 < j < 40
+    True
+    """
+    alphas = np.asarray(alphas, np.float64).reshape(-1, np.shape(alphas)[-1])
+    betas = np.asarray(betas, np.float64).reshape(alphas.shape)
+    k = alphas.shape[-1]
+    full = [_inverse_sqrt_e1(a, b, k)[0] for a, b in zip(alphas, betas, strict=True)]
+    best = k
+    for j in range((k - 1) // stride * stride, 0, -stride):
+        for a, b, ref in zip(alphas, betas, full, strict=True):
+            c = _inverse_sqrt_e1(a, b, j)[0]
+            scale = np.linalg.norm(ref)
+            err = np.sqrt(np.sum((c - ref[:j]) ** 2) + np.sum(ref[j:] ** 2))
+            if not (scale > 0 and err <= tol * scale):  # NaN (indefinite) fails too
+                return best
+        best = j
+    return best
 
 
 def combine(apply: Callable[[Any], Any], b: Any, alphas: Any, betas: Any, coef: Any,

@@ -15,9 +15,11 @@ Two paths, chosen by the number ``d`` of unobserved scalars:
 * **matrix-free** (larger ``d``, e.g. a pedigree of ten thousand persons, whose Hessian is
   sparse but whose dense form would not fit): ``H`` is never formed. Draws are
   ``z + H^{-1/2} eps`` computed by the Lanczos method from Hessian-vector products
-  (``lanczos_steps``, default 100; a :class:`ConvergenceWarning` says when the draws have
-  not settled); means of real-support variables are exact (the MAP point); variances are
-  Monte-Carlo estimates over ``n_samples`` draws; :meth:`get_covariance` solves
+  (``lanczos_steps``, default 100, for the first 16 draws after each solve; later draws take
+  the fewest steps within :data:`LANCZOS_TOLERANCE` of those on every one of the first 16;
+  a :class:`ConvergenceWarning` says when the draws have not settled); means of
+  real-support variables are exact (the MAP point); variances are Monte-Carlo estimates
+  over ``n_samples`` draws; :meth:`get_covariance` solves
   ``H x = e_i`` by conjugate gradients for the requested entries (exact to
   ``cg_tolerance``).
 
@@ -49,7 +51,13 @@ from bayesgraph.core.compiler.distributions import unbounded
 from bayesgraph.core.model import _curvature as curvature
 from bayesgraph.core.model import _importance as importance
 from bayesgraph.core.model._common import tolerance_for
-from bayesgraph.core.model._krylov import coefficients, combine, solve, tridiagonal
+from bayesgraph.core.model._krylov import (
+    coefficients,
+    combine,
+    settled_steps,
+    solve,
+    tridiagonal,
+)
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model._resources import chunk_size
 from bayesgraph.core.model.map import MAPModel
@@ -74,6 +82,11 @@ VARIANCE_FACTOR = SD_LIMIT ** 2
 CURVATURE_SHIFT = SHIFT_LIMIT
 #: draws computed together by the matrix-free path (vectorised Lanczos runs)
 _CHUNK = 16
+#: the matrix-free path's draws after the first chunk use the fewest Lanczos steps whose
+#: result is within this relative distance of the ``lanczos_steps`` one on every draw of the
+#: first chunk (100 times below the 1e-4 that warns; Monte-Carlo errors of variances from 100
+#: draws are 14 %)
+LANCZOS_TOLERANCE = 1e-6
 
 
 class MAPFisherModel(MAPModel):
@@ -85,7 +98,9 @@ class MAPFisherModel(MAPModel):
         Largest number of unobserved scalars for which the dense Hessian is formed (its
         memory grows as the square); above it the matrix-free path runs (module docstring).
     lanczos_steps : int
-        Lanczos steps per draw in the matrix-free path.
+        Lanczos steps per draw in the matrix-free path: all of them for the first chunk of
+        draws after each solve, at most that many (``lanczos_steps_used``, the fewest within
+        :data:`LANCZOS_TOLERANCE` of the full result on that chunk) for the later ones.
     cg_tolerance : float, optional
         Relative residual of the conjugate-gradient solves of :meth:`get_covariance` in the
         matrix-free path; default 1e-10 in float64, 1e-5 in float32.
@@ -124,6 +139,9 @@ class MAPFisherModel(MAPModel):
         #: after solve() with the check: the curvature check's findings (see _curvature.py)
         self.curvature: curvature.Curvature | None = None
         self.max_dense_dimension = int(max_dense_dimension)
+        #: matrix-free path: the Lanczos steps of the draws after the first chunk, set by the
+        #: first chunk after each solve() (:data:`LANCZOS_TOLERANCE`)
+        self.lanczos_steps_used: int | None = None
         self.lanczos_steps = int(lanczos_steps)
         if self.lanczos_steps < 2:
             raise OptionError(f"lanczos_steps must be at least 2, got {lanczos_steps!r}")
@@ -145,8 +163,11 @@ class MAPFisherModel(MAPModel):
         k = max(1, min(steps, layout.dimension))
 
         def hvp(z, data):
+            # linearised once: the gradient's primal pass and its residuals are computed a
+            # single time, and every product (one per Lanczos or CG step) is the tangent
+            # pass only (jvp-of-grad inside the loop redid the primal pass at every step)
             grad = jax.grad(objective)
-            return lambda v: jax.jvp(lambda x: grad(x, data), (z,), (v,))[1]
+            return jax.linearize(lambda x: grad(x, data), z)[1]
 
         def to_sites(u, data):
             return program.constrain(layout.unravel(u), data)
@@ -163,7 +184,7 @@ class MAPFisherModel(MAPModel):
                     return to_sites(z + jsl.solve_triangular(chol.T, eps, lower=False), data)
                 return jax.vmap(one)(keys)
         else:
-            def lanczos(z, eps, data):
+            def lanczos(z, eps, data, k=k):
                 apply = hvp(z, data)
                 return jax.vmap(lambda e: tridiagonal(apply, e, k))(eps)
 
@@ -173,11 +194,11 @@ class MAPFisherModel(MAPModel):
                     eps, alphas, betas, coef, coef_early, norms)
                 change = jnp.max(jnp.linalg.norm(steps_ - early, axis=1)
                                  / jnp.maximum(jnp.linalg.norm(steps_, axis=1), 1e-300))
-                if k == layout.dimension:  # the Krylov space is the whole space: exact
+                if alphas.shape[-1] == layout.dimension:  # the Krylov space is everything
                     change = jnp.zeros_like(change)
                 return jax.vmap(lambda dz: to_sites(z + dz, data))(steps_), change
 
-            fns["lanczos"] = jax.jit(lanczos)
+            fns["lanczos"] = jax.jit(lanczos, static_argnames="k")
 
             def steps(z, eps, alphas, betas, coef, coef_early, norms, data):
                 apply = hvp(z, data)
@@ -222,6 +243,7 @@ class MAPFisherModel(MAPModel):
         return super().solve()
 
     def _after_fit(self, extras: Any) -> None:
+        self.lanczos_steps_used = None
         if not self.dense:
             if self._checking() and self.dimension:
                 self._check_curvature()
@@ -318,13 +340,31 @@ class MAPFisherModel(MAPModel):
         padded = np.zeros((_CHUNK, self.dimension))
         padded[:eps.shape[0]] = eps
         padded = jnp.asarray(padded, dtype)
-        alphas, betas, norms = self._fns["lanczos"](self._z, padded, self._data)
+        alphas, betas, norms = self._lanczos(padded, eps.shape[0])
         coef, early, smallest = coefficients(np.asarray(alphas), np.asarray(betas))
         if not smallest > 0:
             return np.full(eps.shape, np.nan)
         out = self._fns["steps"](self._z, padded, alphas, betas, jnp.asarray(coef, dtype),
                                  jnp.asarray(early, dtype), norms, self._data)
         return np.asarray(out)[:eps.shape[0]]
+
+    def _lanczos(self, eps: Any, rows: int = _CHUNK) -> tuple[Any, Any, Any]:
+        """The Lanczos tridiagonals of a chunk of right-hand sides: ``lanczos_steps`` steps
+        for the first chunk after solve(), which also sets ``lanczos_steps_used`` (the fewest
+        steps within :data:`LANCZOS_TOLERANCE` of it on every draw of that chunk; the Krylov
+        error depends on the spectrum of ``H``, not on the Gaussian right-hand side), and
+        that many for every later chunk. ``rows``: the leading rows of ``eps`` that are
+        draws (the rest is zero padding, which has no Krylov space)."""
+        if self.lanczos_steps_used is None:
+            alphas, betas, norms = self._fns["lanczos"](self._z, eps, self._data)
+            a, b = np.asarray(alphas)[:rows], np.asarray(betas)[:rows]
+            if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
+                self.lanczos_steps_used = settled_steps(a, b, LANCZOS_TOLERANCE)
+            return alphas, betas, norms
+        k = max(1, min(self.lanczos_steps_used, self.lanczos_steps, self.dimension))
+        if k == max(1, min(self.lanczos_steps, self.dimension)):  # the compiled default
+            return self._fns["lanczos"](self._z, eps, self._data)
+        return self._fns["lanczos"](self._z, eps, self._data, k=k)
 
     # -- draws ------------------------------------------------------------------------------
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
@@ -342,7 +382,7 @@ class MAPFisherModel(MAPModel):
         for start in range(0, n_samples, _CHUNK):
             key, sub = jax.random.split(key)
             eps = jax.random.normal(sub, (_CHUNK, self.dimension), self._z.dtype)
-            alphas, betas, norms = self._fns["lanczos"](self._z, eps, self._data)
+            alphas, betas, norms = self._lanczos(eps)
             coef, early, smallest = coefficients(np.asarray(alphas), np.asarray(betas))
             if not smallest > 0:
                 raise ConvergenceError(
@@ -360,8 +400,8 @@ class MAPFisherModel(MAPModel):
         if worst > 1e-4:
             warn_user(
                 f"MAPFisherModel: the matrix-free draws changed by a relative {worst:.2g} over "
-                f"the last quarter of the {self.lanczos_steps} Lanczos steps; raise "
-                "lanczos_steps for accurate draws", ConvergenceWarning, stacklevel=4)
+                f"the last quarter of their Lanczos steps (at most {self.lanczos_steps}); "
+                "raise lanczos_steps for accurate draws", ConvergenceWarning, stacklevel=4)
         return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
 
     # -- moments ----------------------------------------------------------------------------
