@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesgraph._structure import leaves, rebuild
 from bayesgraph.core.compiler.checks import check_function, first_problem, needs_check
 from bayesgraph.core.lowering import group, group_data, lower, member_slices
 from bayesgraph.core.lowering.checks import uninformed_flat_variables
@@ -517,9 +518,9 @@ class ModelBase:
     def _answer(self, variables: Any, compute) -> Any:
         self._require_solved()
         structure = self._resolve(variables)
-        names = list(dict.fromkeys(_leaves(structure)))
+        names = list(dict.fromkeys(map(str, leaves(structure, _Leaf))))
         results = compute(names) if names else {}
-        return _rebuild(structure, results)
+        return rebuild(structure, _Leaf, lambda leaf: results[str(leaf)])
 
     def _cast(self, name: str, values: np.ndarray) -> np.ndarray:
         dtype = self.spec.variable(name).dtype
@@ -766,29 +767,6 @@ def _sources(spec: Any, variable: str, parameter: str) -> list[tuple[str, str]]:
 
 class _Leaf(str):
     """A global name standing for one variable in a request structure."""
-
-
-def _leaves(structure: Any):
-    if isinstance(structure, _Leaf):
-        yield str(structure)
-    elif isinstance(structure, dict):
-        for v in structure.values():
-            yield from _leaves(v)
-    elif isinstance(structure, (list, tuple)):
-        for v in structure:
-            yield from _leaves(v)
-
-
-def _rebuild(structure: Any, results: dict[str, Any]) -> Any:
-    if isinstance(structure, _Leaf):
-        return results[str(structure)]
-    if isinstance(structure, dict):
-        return {k: _rebuild(v, results) for k, v in structure.items()}
-    if isinstance(structure, list):
-        return [_rebuild(v, results) for v in structure]
-    if isinstance(structure, tuple):
-        return tuple(_rebuild(v, results) for v in structure)
-    return structure  # pragma: no cover
 
 
 def _checked_solve(solve: Any) -> Any:

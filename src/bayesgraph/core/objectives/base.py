@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesgraph._structure import rebuild
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
 from bayesgraph.exceptions import ExpressionError, MissingVariableError
@@ -140,7 +141,7 @@ class ObjectiveBase:
         leaves: dict[Any, tuple[str, ...]] = {}
         structure = self._resolve(fetches, leaves)
         results = self._compute(leaves) if leaves else {}
-        return _rebuild(structure, results)
+        return rebuild(structure, _Token, lambda token: results[tuple(token)])
 
     def dump_dict(self, value_postprocessor: Callable[[Any], Any] | None = None) -> dict:
         """``{'name', 'description', 'class', 'values'}``: the answers for every element,
@@ -169,18 +170,6 @@ class ObjectiveBase:
 
 class _Token(tuple):
     """A leaf of a resolved request."""
-
-
-def _rebuild(structure: Any, results: dict[Any, Any]) -> Any:
-    if isinstance(structure, _Token):
-        return results[tuple(structure)]
-    if isinstance(structure, dict):
-        return {k: _rebuild(v, results) for k, v in structure.items()}
-    if isinstance(structure, list):
-        return [_rebuild(v, results) for v in structure]
-    if isinstance(structure, tuple):
-        return tuple(_rebuild(v, results) for v in structure)
-    return structure  # pragma: no cover
 
 
 def _find(root: Any, global_name: str) -> Any:
