@@ -135,15 +135,15 @@ def read_csv(path: str | os.PathLike, graph: Any) -> dict[Any, Any]:
 
     Examples
     --------
-    >>> import os, tempfile
+    >>> import os, pathlib, tempfile
     >>> from bayesgraph.core import Graph, Variable
     >>> with Graph("g") as g:
     ...     _ = Variable("x")
     >>> path = os.path.join(tempfile.mkdtemp(), "d.csv")
-    >>> _ = open(path, "w").write("x\\n1.5\\n\\n")
+    >>> _ = pathlib.Path(path).write_text("x\\n1.5\\n\\n")
     >>> [(v.global_name, a.tolist()) for v, a in read_csv(path, g).items()]
     [('g/x', [1.5])]
-    >>> _ = open(path, "w").write("x,z\\n1,2\\n")
+    >>> _ = pathlib.Path(path).write_text("x,z\\n1,2\\n")
     >>> read_csv(path, g)
     Traceback (most recent call last):
     ...
