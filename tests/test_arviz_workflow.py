@@ -26,7 +26,10 @@ from bayesgraph.core import Graph, StaticVariable, Variable  # noqa: E402
 from bayesgraph.core.model import METHODS  # noqa: E402
 from bayesgraph.core.model.inference_data import arviz_major_version  # noqa: E402
 
-OPTIONS = {"ADVI": {"num_steps": 500}, "MGVI": {"n_iterations": 2},
+# check=False: the self-checks (tests/test_trust_at_scale.py, test_advi.py, ...) are not what
+# this file tests, and they cost most of these twelve small fits.
+OPTIONS = {"ADVI": {"num_steps": 500, "check": False}, "MGVI": {"n_iterations": 2, "check": False},
+           "MAPFisher": {"check": False},
            "MCMC": {"num_warmup": 100, "num_samples": 100, "num_chains": 2,
                     "progress_bar": False}}
 POSTERIOR = [m for m in METHODS if m != "Forward"]
