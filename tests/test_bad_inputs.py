@@ -577,3 +577,10 @@ def test_the_catalogue_is_large_enough():
     assert len(CASES) + len(REQUEST_CASES) >= 40 and combinations >= 200
     assert len({name for name, *_ in CASES} | {c[0] for c in REQUEST_CASES}) == \
         len(CASES) + len(REQUEST_CASES)
+
+
+def test_a_bare_runtime_warning_fails_the_test_that_provokes_it():
+    """pyproject's filterwarnings makes RuntimeWarning an error (issue 15): numpy's "invalid
+    value encountered" from bayesgraph's code would fail the test instead of being listed."""
+    with pytest.raises(RuntimeWarning, match="invalid value"):
+        np.log(np.array(-1.0))
