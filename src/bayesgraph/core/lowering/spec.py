@@ -187,6 +187,34 @@ class ModelSpec:
         """
         return self.variables[self._index[name]].name if name in self._index else name
 
+    def ancestors(self) -> dict[str, set[str]]:
+        """``{variable: its ancestors}``, through every parameter, in canonical names.
+
+        A lagged parent (a time shift) may come later in the order than its child; its own
+        ancestors are then not followed.
+
+        Examples
+        --------
+        >>> from bayesgraph.core import Graph, Variable
+        >>> from bayesgraph.core.lowering import lower
+        >>> with Graph("g") as g:
+        ...     a = Variable("a")
+        ...     b = Variable("b", mean=a)
+        ...     c = Variable("c", mean=b)
+        >>> spec, _ = lower(g)
+        >>> sorted(spec.ancestors()["g/c"])
+        ['g/a', 'g/b']
+        """
+        out: dict[str, set[str]] = {}
+        for var in self.variables:  # topological order
+            found: set[str] = set()
+            for parent in var.parents:
+                parent = self.canonical(parent)
+                found.add(parent)
+                found |= out.get(parent, set())
+            out[var.name] = found
+        return out
+
     @property
     def names(self) -> tuple[str, ...]:
         """Global names in topological order."""

@@ -240,7 +240,7 @@ class ForwardOptimizerModel(ModelBase):
         self.adjustable_names = tuple(requested)
         self._check_adjustables(requested)
         self._reject_unsampled()
-        self._ancestry = _ancestry(self.spec)
+        self._ancestry = self.spec.ancestors()
         self._check_paths()
         self.deterministic_cost = not any(
             self._random(n) for n in self._ancestry[self.cost_name] | {self.cost_name})
@@ -838,16 +838,3 @@ def _add_cost(copy: NamedObject, cost_function: Callable, original: NamedObject)
         with copy:
             kind(COST_NAME, distribution="DiracDistribution", mean=expression)
     return dynamic
-
-
-def _ancestry(spec: Any) -> dict[str, set[str]]:
-    """``{variable: its ancestors}`` (through every parameter, canonical names)."""
-    out: dict[str, set[str]] = {}
-    for var in spec.variables:  # topological order (a lagged parent may come later)
-        found: set[str] = set()
-        for p in var.parents:
-            p = spec.canonical(p)
-            found.add(p)
-            found |= out.get(p, set())
-        out[var.name] = found
-    return out

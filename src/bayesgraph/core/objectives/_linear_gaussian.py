@@ -84,18 +84,6 @@ def _affine(expr: Any, fixed: frozenset[str] = frozenset()) -> bool:
     return False
 
 
-def _ancestors(spec: Any) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for var in spec.variables:  # topological order
-        found: set[str] = set()
-        for p in var.parents:
-            p = spec.canonical(p)
-            found.add(p)
-            found |= out.get(p, set())
-        out[var.name] = found
-    return out
-
-
 def is_linear_gaussian(spec: Any, names: Iterable[str] | None = None) -> bool:
     """Whether the variables ``names`` (default: all) and their ancestors form a
     linear-Gaussian graph (see the module docstring). ``spec``: the lowered graph, every
@@ -114,7 +102,7 @@ def is_linear_gaussian(spec: Any, names: Iterable[str] | None = None) -> bool:
     if names is None:
         keep = {v.name for v in spec.variables}
     else:
-        ancestors = _ancestors(spec)
+        ancestors = spec.ancestors()
         keep = set()
         for n in names:
             n = spec.canonical(n)

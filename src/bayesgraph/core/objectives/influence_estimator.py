@@ -102,7 +102,7 @@ class InfluenceEstimator(ObjectiveBase):
         else:
             self.targets = element_names(self, target, "target")
         model_spec, _ = lower(self.model_graph, None)
-        self._ancestors = _ancestors(model_spec)
+        self._ancestors = model_spec.ancestors()
         self._dynamic = {v.name: v.dynamic for v in model_spec.variables}
         #: whether the influences are exact (a linear-Gaussian target; else Monte Carlo)
         self.exact = lg.is_linear_gaussian(model_spec, self.targets)
@@ -179,18 +179,6 @@ class InfluenceEstimator(ObjectiveBase):
     def _compute(self, elements: dict[Any, tuple[str, ...]]) -> dict[Any, Any]:
         return {key: self._influence(names, i)
                 for i, (key, names) in enumerate(elements.items())}
-
-
-def _ancestors(spec: Any) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for var in spec.variables:  # topological order
-        found: set[str] = set()
-        for p in var.parents:
-            p = spec.canonical(p)
-            found.add(p)
-            found |= out.get(p, set())
-        out[var.name] = found
-    return out
 
 
 def _with_target(graph: NamedObject, target: Callable[[Any], Any]) -> NamedObject:
