@@ -8,6 +8,7 @@ True
 """
 
 from bayesgraph.core.model._compilation_cache import enable_compilation_cache
+from bayesgraph.core.model._hosts import LocalRows
 from bayesgraph.core.model.advi import ADVIModel
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.model.factory import METHODS, get_generative_model, get_posterior_model
@@ -21,4 +22,4 @@ from bayesgraph.core.model.trainer import Trainer
 
 __all__ = ["ModelBase", "ForwardModel", "MAPModel", "MAPFisherModel", "ADVIModel", "MGVIModel",
            "MCMCModel", "ForwardOptimizerModel", "Trainer", "get_posterior_model",
-           "get_generative_model", "METHODS", "enable_compilation_cache"]
+           "get_generative_model", "METHODS", "enable_compilation_cache", "LocalRows"]

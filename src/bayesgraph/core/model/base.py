@@ -38,12 +38,14 @@ from bayesgraph._structure import leaves, rebuild
 from bayesgraph.core.compiler.checks import check_function, first_problem, needs_check
 from bayesgraph.core.lowering import group, group_data, lower, member_slices
 from bayesgraph.core.lowering.checks import uninformed_flat_variables
+from bayesgraph.core.model import _hosts as hosts
 from bayesgraph.core.model._compilation_cache import (
     cached_functions,
     ensure_compilation_cache,
     program_for,
 )
 from bayesgraph.core.model._devices import longest_axis, mesh_of, place_data, resolve_devices
+from bayesgraph.core.model._hosts import LocalRows
 from bayesgraph.core.model._resources import MAX_VALUES, check_request, chunk_size
 from bayesgraph.core.scope import NamedObject, Scopetor
 from bayesgraph.core.variable.variable import VariableBase
@@ -72,8 +74,10 @@ class ModelBase:
     ----------
     graph : Graph, Entity or Variable
         The model's structure.
-    data : dict or DataLinker, optional
+    data : dict, DataLinker or LocalRows, optional
         ``{variable: array}``; ``NaN`` marks missing entries, which are inferred.
+        :class:`~bayesgraph.core.model.LocalRows` wraps one process's own rows in a
+        multi-process run (``jax.distributed``): no process holds another's rows.
     compiler : None or str, optional
         Accepted for Halerium compatibility; bayesgraph always compiles to numpyro/JAX.
     copy_graph : bool
@@ -102,6 +106,10 @@ class ModelBase:
         The grouped, frozen description the program was compiled from.
     devices : tuple of jax devices
         The devices the data were placed on (one when not sharded).
+    rows : slice
+        The rows of the data this process holds: all rows, or with ``data=LocalRows(...)``
+        in a multi-process run this process's rows; results of a per-row variable with
+        data are these rows (see ``docs/scaling.md``).
 
     Examples
     --------
@@ -132,11 +140,27 @@ class ModelBase:
         ensure_compilation_cache()
         self.graph = graph
         self.dtype = dtype
-        self.spec, self._lowered = lower(graph, data)
+        joined = None
+        if isinstance(data, LocalRows):
+            if jax.process_count() > 1:
+                if not self.shards_data:
+                    raise OptionError(
+                        f"{type(self).__name__} keeps all rows on every device, so it cannot "
+                        "take LocalRows (each process's own rows); use MAPModel, "
+                        "MAPFisherModel, ADVIModel or MGVIModel, or give every process all "
+                        "rows")
+                joined = hosts.prepare(graph, data)
+            else:
+                data = data.data  # one process: its rows are all rows
+        if joined is None:
+            self.spec, self._lowered = lower(graph, data)
+        else:
+            self.spec, self._lowered = joined.spec, joined.lowered
         self.grouped = group(self.spec, grouping=grouping)
         self.program = program_for(self.grouped)
-        self._grouped_data = group_data(self.grouped, self._lowered)
-        self._member_slices = member_slices(self.grouped, self._grouped_data)
+        if joined is None:
+            self._grouped_data = group_data(self.grouped, self._lowered)
+            self._member_slices = member_slices(self.grouped, self._grouped_data)
         self._seed_sequence = _seed_sequence(seed)
         self._rng = np.random.default_rng(self._seed_sequence)
         self._solved = not self.requires_solve
@@ -145,6 +169,17 @@ class ModelBase:
         if self.requires_solve:
             self._reject_improper_posterior()
         self.devices = resolve_devices(devices, longest_axis(self.grouped))
+        self.rows = slice(0, self.n_data)
+        if joined is not None:
+            mesh = mesh_of(self.devices)
+            layout = hosts.row_layout(joined.n_locals, self.devices, mesh,
+                                      jax.process_index())
+            self.rows = layout.rows
+            local = hosts.local_grouped_data(self.grouped, self._lowered, layout.n_local)
+            with self._precision():
+                self._grouped_data, self._member_slices, self._data = hosts.place(
+                    self.grouped, local, layout, hosts.allgather, self._float(), mesh)
+            return
         with self._precision():
             self._data = self.program.data_args(self._grouped_data, self._float())
             if self.shards_data:

@@ -1,0 +1,168 @@
+"""LocalRows: the arithmetic of several processes each holding its own rows, simulated in one
+process (the real multi-process run is examples/distributed_fit.py, a slow test).
+
+Every simulated process lowers its slice; the joined description, the flat indices of all
+holes, the slots and the member slices must be those of one process holding every row.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import numpy as np
+import pytest
+
+from bayesgraph.core import Graph, StaticVariable, Variable
+from bayesgraph.core.compiler.program import missing_slots
+from bayesgraph.core.lowering import group, group_data, lower, member_slices
+from bayesgraph.core.model import LocalRows, MAPModel
+from bayesgraph.core.model import _hosts as hosts
+from bayesgraph.exceptions import DataError, MissingDataWarning, OptionError
+
+N = 12
+
+
+def _graph():
+    with Graph("g") as g:
+        a = StaticVariable("a", mean=0, variance=1)
+        c = StaticVariable("c", mean=0, variance=1, shape=(2,))
+        x = Variable("x", mean=0, variance=4)
+        # y1 and y2 are one group of two members: holes are ordered member-major
+        Variable("y1", mean=a * x, variance=1)
+        Variable("y2", mean=a * x + 1, variance=1)
+        Variable("z", mean=c * x, variance=1, shape=(2,))  # vector rows
+        Variable("w", mean=x, variance=1)  # holes in the rows of one process only
+        Variable("u", mean=x, variance=1)  # all NaN in one process's rows
+    return g
+
+
+def _data(g):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=N)
+    y1, y2, w, u = (rng.normal(size=N) for _ in range(4))
+    z = rng.normal(size=(N, 2))
+    x[[1, 7]] = np.nan
+    y1[[0, 5, 6, 11]] = np.nan
+    y2[[3, 8]] = np.nan
+    z[2, 1] = z[9, 0] = z[9, 1] = np.nan
+    w[[7, 10]] = np.nan  # second half only
+    u[:4] = np.nan  # first third (process 0 of 3) has no u at all
+    cs = np.array([0.5, np.nan])  # static, partly observed: the same for every process
+    return {g.x: x, g.y1: y1, g.y2: y2, g.z: z, g.w: w, g.u: u, g.c: cs}
+
+
+def _split(data, bounds):
+    return [{k: (v[lo:hi] if k.is_dynamic else v) for k, v in data.items()}
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+@pytest.mark.parametrize("bounds", [(0, 6, 12), (0, 4, 8, 12)])
+def test_simulated_processes_give_the_single_process_layout(bounds):
+    g = _graph()
+    data = _data(g)
+    spec, lowered = lower(g, data)
+    grouped = group(spec)
+    single = group_data(grouped, lowered)
+    single_slots = {k: missing_slots(v, single.values[k].shape) for k, v in single.missing.items()}
+    single_slices = member_slices(grouped, single)
+
+    parts = [hosts.lower_local(g, part)[:2] for part in _split(data, bounds)]
+    summaries = np.stack([hosts.summary(*p) for p in parts])
+    joined = [hosts.global_spec(s, summaries) for s, _ in parts]
+    for j in joined:
+        assert j.n_data == N
+        for var, ref in zip(j.variables, spec.variables, strict=True):
+            assert (var.name, var.role, var.n_missing, var.value_is_fixed,
+                    var.density_is_fixed) == (ref.name, ref.role, ref.n_missing,
+                                              ref.value_is_fixed, ref.density_is_fixed)
+    groups = [group(j) for j in joined]
+    assert {gs.fingerprint for gs in groups} == {grouped.fingerprint}  # the same program
+
+    layouts = [hosts.RowLayout(N, lo, hi - lo) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    locals_ = [hosts.local_grouped_data(gs, hosts.align(*p, j), lay.n_local)
+               for gs, p, j, lay in zip(groups, parts, joined, layouts, strict=True)]
+    holes = [hosts.global_holes(gs, loc, lay)
+             for gs, loc, lay in zip(groups, locals_, layouts, strict=True)]
+    everyone = {k: [h[k] for h in holes] for k in holes[0]}
+    out = [hosts.joined_data(gs, loc, lay, everyone)
+           for gs, loc, lay in zip(groups, locals_, layouts, strict=True)]
+
+    for k in single.missing:
+        for d, _, _ in out:
+            np.testing.assert_array_equal(d.missing[k], single.missing[k])
+    dynamic = {gr.name: gr.dynamic for gr in grouped.groups}
+    for k in single.values:
+        if dynamic[k]:
+            joined_values = np.concatenate([d.values[k] for d, _, _ in out], axis=1)
+        else:
+            joined_values = out[0][0].values[k]
+        np.testing.assert_array_equal(joined_values, single.values[k])
+    for k in single_slots:
+        pieces = [s[k] for _, s, _ in out]
+        got = np.concatenate(pieces, axis=1) if dynamic[k] else pieces[0]
+        np.testing.assert_array_equal(got, single_slots[k])
+
+    # member slices: each process's (site slice, local positions) are the single-process
+    # ones restricted to its rows
+    for name, (where, positions) in single_slices.items():
+        var = spec.variable(name)
+        per_row = int(np.prod(var.shape, dtype=np.int64))
+        site = np.arange(where.start, where.stop)
+        for (_, _, slices), lay in zip(out, layouts, strict=True):
+            w, pos = slices[name]
+            if not var.dynamic:
+                assert (w, pos.tolist()) == (where, positions.tolist())
+                continue
+            mine = (positions // per_row >= lay.offset) & (
+                positions // per_row < lay.offset + lay.n_local)
+            np.testing.assert_array_equal(np.arange(w.start, w.stop), site[mine])
+            np.testing.assert_array_equal(pos + lay.offset * per_row, positions[mine])
+
+
+def test_all_nan_in_one_process_warns_only_when_all_nan_everywhere():
+    g = _graph()
+    data = _data(g)
+    parts = [hosts.lower_local(g, part) for part in _split(data, (0, 4, 12))]
+    assert any("'g/u'" in str(w.message) for w in parts[0][2])  # held back, not raised
+    summaries = np.stack([hosts.summary(s, lo) for s, lo, _ in parts])
+    stack = iter([summaries])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MissingDataWarning)
+        joined = hosts.prepare(g, LocalRows(_split(data, (0, 4, 12))[0]),
+                               gather=lambda _: next(stack))
+    assert joined.spec.variable("g/u").role == "partial"
+    assert joined.n_locals == (4, 8)
+
+
+def test_different_static_data_are_refused():
+    g = _graph()
+    data = _data(g)
+    first, second = _split(data, (0, 6, 12))
+    second[g.c] = np.array([0.4, np.nan])
+    parts = [lower(g, p) for p in (first, second)]
+    summaries = np.stack([hosts.summary(*p) for p in parts])
+    with pytest.raises(DataError, match="static variable 'g/c'"):
+        hosts.global_spec(parts[0][0], summaries)
+
+
+def test_uneven_rows_are_refused_with_the_fix():
+    class Device:
+        def __init__(self, process_index):
+            self.process_index = process_index
+
+    devices = [Device(0), Device(0), Device(1), Device(1)]
+    with pytest.raises(OptionError, match="process 0: 6 rows on 2 devices, process 1: 4"):
+        hosts.row_layout([6, 4], devices, None, 0)
+    with pytest.raises(OptionError, match="divisible by 4"):
+        hosts.row_layout([3, 3], devices, None, 0)
+    assert hosts.row_layout([4, 4], devices, None, 1).n_data == 8
+
+
+def test_one_process_local_rows_are_all_rows():
+    g = _graph()
+    data = _data(g)
+    plain = MAPModel(g, data=data, seed=0, devices=1).solve()
+    local = MAPModel(g, data=LocalRows(data), seed=0, devices=1).solve()
+    assert jax.process_count() == 1 and local.rows == slice(0, N)
+    np.testing.assert_array_equal(local.get_means(g.y1), plain.get_means(g.y1))
