@@ -8,6 +8,7 @@ holes, the slots and the member slices must be those of one process holding ever
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 from bayesgraph.core import Graph, StaticVariable, Variable
 from bayesgraph.core.compiler.program import missing_slots
 from bayesgraph.core.lowering import group, group_data, lower, member_slices
-from bayesgraph.core.model import LocalRows, MAPModel
+from bayesgraph.core.model import ADVIModel, LocalRows, MAPModel, MGVIModel
 from bayesgraph.core.model import _hosts as hosts
 from bayesgraph.exceptions import DataError, MissingDataWarning, OptionError
 
@@ -166,3 +167,98 @@ def test_one_process_local_rows_are_all_rows():
     local = MAPModel(g, data=LocalRows(data), seed=0, devices=1).solve()
     assert jax.process_count() == 1 and local.rows == slice(0, N)
     np.testing.assert_array_equal(local.get_means(g.y1), plain.get_means(g.y1))
+
+
+# -- two real processes on localhost (gloo) --------------------------------------------------
+
+
+def _fit(rows: slice | None) -> dict[str, list]:
+    """MAP of ``_graph`` on the rows ``rows`` of ``_data`` (``None``: all, one process)."""
+    g = _graph()
+    data = _data(g)
+    data[g.u][:6] = np.nan  # u: no data in process 0's rows (w: holes in process 1's only)
+    if rows is not None:
+        data = LocalRows({k: (v[rows] if k.is_dynamic else v) for k, v in data.items()})
+    devices = None if rows is not None else 1
+    model = MAPModel(g, data=data, seed=0, devices=devices).solve()
+    names = ["a", "c", "x", "y1", "y2", "z", "w", "u"]
+    out = {"rows": [model.rows.start, model.rows.stop], "devices": len(model.devices),
+           **{n: np.asarray(model.get_means(getattr(g, n)), float).tolist() for n in names}}
+    short = {ADVIModel: {"num_steps": 500}, MGVIModel: {"n_iterations": 2, "n_samples": 2}}
+    for cls, options in short.items():  # draws given the seed: the same on every process
+        fitted = cls(g, data=data, seed=0, devices=devices, check=False, **options).solve()
+        for n in ("a", "y1"):
+            out[f"{cls.__name__}/{n}"] = np.asarray(
+                fitted.get_means(getattr(g, n), n_samples=20), float).tolist()
+    return out
+
+
+def _worker(port: int, process: int, uneven: bool) -> None:
+    import json
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(f"127.0.0.1:{port}", 2, process)
+    rows = (slice(0, 5) if process == 0 else slice(5, N)) if uneven else (
+        slice(0, 6) if process == 0 else slice(6, N))
+    try:
+        print("RESULT " + json.dumps(_fit(rows)), flush=True)
+    except OptionError as err:
+        print("ERROR " + str(err), flush=True)
+    jax.distributed.shutdown()
+
+
+def _two_processes(uneven: bool) -> list[str]:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
+    workers = [subprocess.Popen([sys.executable, __file__, str(port), str(i), str(int(uneven))],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for i in range(2)]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    lines = []
+    for w, (out, err) in zip(workers, outputs, strict=True):
+        found = [x for x in out.splitlines() if x.startswith(("RESULT ", "ERROR "))]
+        assert w.returncode == 0 and found, err[-4000:]
+        lines.append(found[-1])
+    return lines
+
+
+@pytest.mark.slow
+def test_two_processes_equal_one():
+    import json
+
+    results = [json.loads(line.removeprefix("RESULT ")) for line in _two_processes(False)]
+    alone = _fit(None)
+    for r in results:
+        assert r["devices"] == 2
+        lo, hi = r["rows"]
+        for name in ("a", "c", "ADVIModel/a", "MGVIModel/a"):  # static: global everywhere
+            np.testing.assert_allclose(r[name], alone[name], rtol=1e-8, atol=1e-12)
+        for name in ("x", "y1", "y2", "z", "w", "u", "ADVIModel/y1", "MGVIModel/y1"):
+            # per row with data: this process's rows
+            np.testing.assert_allclose(r[name], np.asarray(alone[name])[lo:hi], rtol=1e-8,
+                                       atol=1e-12)
+    assert [r["rows"] for r in results] == [[0, 6], [6, N]]
+
+
+@pytest.mark.slow
+def test_two_processes_refuse_uneven_rows():
+    lines = _two_processes(True)
+    for line in lines:  # both processes refuse, neither waits for the other
+        assert line.startswith("ERROR LocalRows: the rows do not split evenly"), line
+        assert "process 0: 5 rows on 1 device, process 1: 7 rows on 1 device" in line
+
+
+if __name__ == "__main__":
+    import sys
+
+    _worker(int(sys.argv[1]), int(sys.argv[2]), bool(int(sys.argv[3])))
