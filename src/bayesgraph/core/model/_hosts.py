@@ -46,6 +46,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from bayesgraph.core.compiler.program import missing_slots
+from bayesgraph.core.distribution import DISTRIBUTIONS
 from bayesgraph.core.lowering import group_data, lower
 from bayesgraph.core.lowering.groups import GroupedData, GroupedSpec
 from bayesgraph.core.lowering.spec import LoweredData, ModelSpec
@@ -166,9 +167,7 @@ def global_spec(spec: ModelSpec, summaries: np.ndarray) -> ModelSpec:
     (4, 'partial', 1)
     """
     summaries = np.asarray(summaries, dtype=np.int64)
-    if len({tuple(s[1:2]) + (len(s),) for s in summaries}) != 1:
-        raise OptionError("LocalRows: the processes built different graphs (other variables); "
-                          "every process must build the same graph")
+    _same_graph(np.stack([[len(s), s[1]] for s in summaries]))
     n_data = int(summaries[:, 0].sum())
     role_of: dict[str, str] = {}
     variables = []
@@ -190,10 +189,13 @@ def global_spec(spec: ModelSpec, summaries: np.ndarray) -> ModelSpec:
             role, n_missing = "partial", int(missing.sum())
         role_of[var.name] = role
         dirac = var.distribution == "DiracDistribution"
-        if role != "observed" and var.dtype in ("int", "bool") and not dirac and (
-                var.role == "observed"):  # other processes refused it while lowering
-            raise DtypeError(f"{var.name!r} has dtype {var.dtype!r} and missing values in "
-                             "another process's rows; give data for all of it")
+        if (role != "observed" and var.role == "observed" and var.dtype in ("int", "bool")
+                and not dirac and not DISTRIBUTIONS[var.distribution].discrete):
+            # the processes with holes refused it while lowering: refuse it here too
+            raise DtypeError(
+                f"{var.name!r} has dtype {var.dtype!r}, but its {var.distribution} is "
+                "continuous and other processes' rows have missing values; give data for all "
+                "of it, use a discrete distribution, or dtype='float'")
         parent_fixed = all(fixed[p] if p in fixed else role_of.get(p) == "observed"
                            or _later_observed(spec, summaries, p) for p in var.parents)
         fixed[var.name] = role == "observed" or (dirac and role == "latent" and parent_fixed)
@@ -201,6 +203,14 @@ def global_spec(spec: ModelSpec, summaries: np.ndarray) -> ModelSpec:
             var, role=role, n_missing=n_missing, value_is_fixed=fixed[var.name],
             density_is_fixed=role == "observed" and parent_fixed))
     return dataclasses.replace(spec, n_data=n_data, variables=tuple(variables), _index={})
+
+
+def _same_graph(headers: np.ndarray) -> None:
+    """Refuse processes whose graphs differ: ``headers`` is ``(processes, [summary length,
+    checksum of the variable names])``."""
+    if len({tuple(h) for h in np.asarray(headers).tolist()}) != 1:
+        raise OptionError("LocalRows: the processes built different graphs (other variables "
+                          "or names); every process must build the same graph")
 
 
 def _later_observed(spec: ModelSpec, summaries: np.ndarray, name: str) -> bool:
@@ -435,7 +445,10 @@ def prepare(graph: Any, rows: LocalRows,
     """Lower this process's rows and exchange the summaries: the global description and
     this process's data aligned with it (the row offset comes later, from the mesh)."""
     spec, lowered, held = lower_local(graph, rows.data)
-    summaries = gather(summary(spec, lowered))
+    mine = summary(spec, lowered)
+    # the summaries' length depends on the graph: agree on the graph first (fixed length)
+    _same_graph(gather(np.asarray([len(mine), mine[1]], dtype=np.int64)))
+    summaries = gather(mine)
     joined = global_spec(spec, summaries)
     latent = [repr(v.name) for v in joined.variables if v.role == "latent"]
     for w in held:  # all NaN here: unobserved only if all NaN in every process
