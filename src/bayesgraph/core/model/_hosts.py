@@ -377,7 +377,7 @@ def row_layout(n_locals: Sequence[int], devices: Sequence[Any], mesh: Mesh | Non
     index = sharding.addressable_devices_indices_map((1, n_data))
     starts = [idx[1].indices(n_data) for idx in index.values()]
     offset = min(s[0] for s in starts)
-    if max(s[1] for s in starts) - offset != n_locals[process]:  # pragma: no cover - jax
+    if max(s[1] for s in starts) - offset != n_locals[process]:  # devices out of order
         raise OptionError("LocalRows: this process's devices do not hold contiguous rows; "
                           "pass devices=None (every device, in jax.devices() order)")
     return RowLayout(n_data=n_data, offset=offset, n_local=int(n_locals[process]))
@@ -399,19 +399,23 @@ def lower_local(graph: Any, data: Any) -> tuple[ModelSpec, LoweredData, list[Any
 
 
 def allgather(value: np.ndarray) -> np.ndarray:
-    """``value`` of every process, stacked: ``(processes, *shape)``."""
+    """``value`` (int64) of every process, stacked: ``(processes, *shape)``; in 64 bits
+    whatever the model's precision (flat indices of large arrays pass 2^31)."""
     from jax.experimental import multihost_utils
 
-    return np.asarray(multihost_utils.process_allgather(value))
+    with jax.enable_x64(True):
+        return np.asarray(multihost_utils.process_allgather(value))
 
 
 def _gather_ragged(arrays: Mapping[str, np.ndarray], gather: Callable[[np.ndarray], np.ndarray]
                    ) -> dict[str, list[np.ndarray]]:
     """Every process's arrays of different lengths (padded with -1 for the exchange)."""
     names = sorted(arrays)
+    if not names:  # the same in every process: the groups' roles are global
+        return {}
     lengths = gather(np.asarray([len(arrays[n]) for n in names], dtype=np.int64))
-    longest = int(lengths.max()) if lengths.size else 0
-    if not names or longest == 0:
+    longest = int(lengths.max())
+    if longest == 0:
         return {n: [np.zeros(0, np.int64)] * len(lengths) for n in names}
     padded = np.full((len(names), longest), -1, dtype=np.int64)
     for i, n in enumerate(names):
