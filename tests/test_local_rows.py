@@ -202,7 +202,8 @@ def test_one_process_local_rows_are_all_rows():
 
 
 def _fit(rows: slice | None) -> dict[str, list]:
-    """MAP of ``_graph`` on the rows ``rows`` of ``_data`` (``None``: all, one process)."""
+    """MAP (and short ADVI and MGVI fits) of ``_graph`` on the rows ``rows`` of ``_data``
+    (``None``: all rows, one process, one device)."""
     g = _graph()
     data = _data(g)
     data[g.u][:6] = np.nan  # u: no data in process 0's rows (w: holes in process 1's only)
@@ -211,7 +212,10 @@ def _fit(rows: slice | None) -> dict[str, list]:
     devices = None if rows is not None else 1
     model = MAPModel(g, data=data, seed=0, devices=devices).solve()
     names = ["a", "c", "x", "y1", "y2", "z", "w", "u"]
+    values = model._data["values"]["g/x"]  # this process's shards of the global array
+    held = sum(shard.data.shape[1] for shard in values.addressable_shards)
     out = {"rows": [model.rows.start, model.rows.stop], "devices": len(model.devices),
+           "held": held, "addressable": values.is_fully_addressable,
            **{n: np.asarray(model.get_means(getattr(g, n)), float).tolist() for n in names}}
     short = {ADVIModel: {"num_steps": 500}, MGVIModel: {"n_iterations": 2, "n_samples": 2}}
     for cls, options in short.items():  # draws given the seed: the same on every process
@@ -238,7 +242,8 @@ def _worker(port: int, process: int, uneven: bool) -> None:
     jax.distributed.shutdown()
 
 
-def _two_processes(uneven: bool) -> list[str]:
+def _two_processes(uneven: bool, devices: int) -> list[str]:
+    """Run ``_worker`` in two processes with ``devices`` CPU devices each."""
     import os
     import socket
     import subprocess
@@ -248,7 +253,7 @@ def _two_processes(uneven: bool) -> list[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    env.pop("XLA_FLAGS", None)
+    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     src = str(Path(__file__).resolve().parent.parent / "src")
     env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
     workers = [subprocess.Popen([sys.executable, __file__, str(port), str(i), str(int(uneven))],
@@ -265,12 +270,13 @@ def _two_processes(uneven: bool) -> list[str]:
 
 @pytest.mark.slow
 def test_two_processes_equal_one():
+    """Two processes of two CPU devices each (examples/distributed_fit.py runs one each)."""
     import json
 
-    results = [json.loads(line.removeprefix("RESULT ")) for line in _two_processes(False)]
+    results = [json.loads(line.removeprefix("RESULT ")) for line in _two_processes(False, 2)]
     alone = _fit(None)
     for r in results:
-        assert r["devices"] == 2
+        assert r["devices"] == 4
         lo, hi = r["rows"]
         for name in ("a", "c", "ADVIModel/a", "MGVIModel/a"):  # static: global everywhere
             np.testing.assert_allclose(r[name], alone[name], rtol=1e-8, atol=1e-12)
@@ -279,14 +285,15 @@ def test_two_processes_equal_one():
             np.testing.assert_allclose(r[name], np.asarray(alone[name])[lo:hi], rtol=1e-8,
                                        atol=1e-12)
     assert [r["rows"] for r in results] == [[0, 6], [6, N]]
+    assert [(r["held"], r["addressable"]) for r in results] == [(6, False), (6, False)]
 
 
 @pytest.mark.slow
 def test_two_processes_refuse_uneven_rows():
-    lines = _two_processes(True)
+    lines = _two_processes(True, devices=2)
     for line in lines:  # both processes refuse, neither waits for the other
         assert line.startswith("ERROR LocalRows: the rows do not split evenly"), line
-        assert "process 0: 5 rows on 1 device, process 1: 7 rows on 1 device" in line
+        assert "process 0: 5 rows on 2 devices, process 1: 7 rows on 2 devices" in line
 
 
 if __name__ == "__main__":
