@@ -21,7 +21,8 @@ rows in host memory:
    (``jax.make_array_from_callback``, asked only for this process's devices).
 
 Row-wise results (means, variances, samples of a variable with data) are this process's
-rows; static variables and variables without data (parameters, replicated) are global.
+rows; static variables are global (see ``docs/scaling.md`` for what a multi-process run
+does not support yet).
 
 The arithmetic is split from the exchange, so it is tested in one process by simulating
 several (``tests/test_local_rows.py``).
