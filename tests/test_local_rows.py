@@ -198,6 +198,19 @@ def test_one_process_local_rows_are_all_rows():
     np.testing.assert_array_equal(local.get_means(g.y), plain.get_means(g.y))
 
 
+def test_initial_values_of_local_holes_are_refused():
+    from bayesgraph.core.model._common import site_values
+
+    with Graph("iv") as g:
+        a = StaticVariable("a", mean=0, variance=1)
+        Variable("y", mean=a, variance=1)
+    model = MAPModel(g, data={g.y: np.array([0.5, np.nan, 1.5, 2.0])}, devices=1)
+    assert set(site_values(model, {g.y: np.zeros(4)})) == {"iv/y/missing"}
+    model.rows = slice(0, 2)  # as in process 0 of 2 with LocalRows
+    with pytest.raises(OptionError, match="missing entries of 'iv/y' cannot be given"):
+        site_values(model, {g.y: np.zeros(4)})
+
+
 # -- two real processes on localhost (gloo) --------------------------------------------------
 
 
