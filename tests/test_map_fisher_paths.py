@@ -172,3 +172,85 @@ def test_settled_steps_reach_the_tolerance_against_the_exact_inverse_square_root
     want = bs @ exact_sqrt
     error = np.linalg.norm(np.asarray(x) - want, axis=1) / np.linalg.norm(want, axis=1)
     assert np.all(error <= 10 * tol)
+
+
+# -- the matrix-free variances: control variate, one-pass Lanczos, the curvature check ----------
+@pytest.fixture(scope="module")
+def wide():
+    """A pedigree of 200 persons (301 unobserved scalars) on both paths, and the exact
+    ``diag(H^{-1})`` and ``diag(H)`` of the dense one."""
+    ped, persons, data = pedigree(200, seed=3)
+    dense = MAPFisherModel(ped, data=data, seed=0, check=False).solve()
+    free = MAPFisherModel(ped, data=data, seed=1, max_dense_dimension=10, check=False).solve()
+    covariance = dense._covariance
+    return persons, dense, free, np.diag(covariance), np.diag(np.linalg.inv(covariance))
+
+
+@pytest.mark.slow
+def test_matrix_free_variances_are_unbiased_within_their_monte_carlo_error(wide):
+    """The control-variate estimator against the exact Laplace variances: each coordinate's
+    error over its own standard error (from the exact ``H``: ``2 s^2 (1 - r) / (1 + r)``
+    per draw, ``r = 1 / (s H_ii)``) is standard normal, and the errors are smaller than
+    the plain estimator's (``mean u_i^2``, ``2 s^2`` per draw) at the same ``n_samples``."""
+    persons, _, free, s, h = wide
+    n = 200
+    r = 1 / (s * h)  # the share of the variance that is conditional given the rest
+    per_draw = 2 * s ** 2 * (1 - r) / (1 + r)
+    estimate = free._flat_variances(n)
+    independent = r > 1 - 1e-9  # a coordinate alone in its block: exact (affine control)
+    np.testing.assert_allclose(estimate[independent], s[independent], rtol=1e-10)
+    z = (estimate - s)[~independent] / np.sqrt(per_draw[~independent] / n)
+    assert 0.7 < np.mean(z ** 2) < 1.4 and np.max(np.abs(z)) < 5
+    # the public path reads the same estimator off the layout
+    factors = [p.genetic_factor for p in persons]
+    got = np.ravel(free.get_variances(factors, n_samples=n))
+    exact = np.ravel(wide[1].get_variances(factors))
+    rms = np.sqrt(np.mean((got / exact - 1) ** 2))
+    predicted = np.sqrt(np.mean(per_draw / s ** 2) / n)
+    assert 0.7 * predicted < rms < 1.4 * predicted
+    # the plain estimator from the same model's draws: relative error sqrt(2 / n)
+    draws = np.stack([np.ravel(x) for x in free.get_samples(factors, n_samples=n)])
+    plain = np.mean((draws - np.ravel(wide[1].get_means(factors))[:, None]) ** 2, axis=1)
+    plain_rms = np.sqrt(np.mean((plain / exact - 1) ** 2))
+    assert 0.7 * np.sqrt(2 / n) < plain_rms < 1.4 * np.sqrt(2 / n)
+    assert rms < 0.8 * plain_rms
+
+
+def test_one_pass_and_two_pass_lanczos_draw_the_same(fits, monkeypatch):
+    """Keeping the Lanczos vectors (one pass of products) or regenerating them (two passes,
+    when they would not fit in BASIS_VALUES) gives the same draws."""
+    import bayesgraph.core.model.map_fisher as map_fisher
+
+    free = fits[2]
+    eps = np.random.default_rng(0).standard_normal((5, free.dimension))
+    with free._precision():
+        kept = free._flat_draws(eps)
+        monkeypatch.setattr(map_fisher, "BASIS_VALUES", 0)
+        regenerated = free._flat_draws(eps)
+    np.testing.assert_allclose(kept, regenerated, rtol=1e-9, atol=1e-12)
+
+
+def test_matrix_free_curvature_check_is_conclusive(fits):
+    """The check after a matrix-free solve runs (the zero padding of its Lanczos chunk once
+    made it 'not finite', silently): on a Gaussian posterior every Hessian is the same, the
+    ratios are 1 and the shift is the (tiny) distance of the MAP point from the mode."""
+    free = fits[2]
+    assert free.curvature.status == "ok"
+    assert all(ratio == 1.0 for ratio in free.curvature.variance_ratio.values())
+    assert max(free.curvature.shift.values()) < 1e-3
+
+
+@pytest.mark.slow
+def test_matrix_free_check_of_a_non_gaussian_posterior_takes_the_full_path():
+    """Where the Hessian changes over the approximation (the wrong local mode of the AR(1)
+    model) the shortcut for constant Hessians does not apply and the full check warns, as
+    on the dense path."""
+    from _vi_graphs import latent_ar1
+    from bayesgraph.core.model.map_fisher import VARIANCE_FACTOR
+    from bayesgraph.exceptions import ApproximationWarning
+
+    g, data = latent_ar1()
+    with pytest.warns(ApproximationWarning, match=r"curvature.*'ar1/s'"):
+        model = MAPFisherModel(g, data, seed=0, max_dense_dimension=10, check=True).solve()
+    assert not model.dense and model.curvature.status == "ok"
+    assert model.curvature.variance_ratio["'ar1/s'"] > VARIANCE_FACTOR

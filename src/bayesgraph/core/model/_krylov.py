@@ -41,8 +41,11 @@ import scipy.linalg
 from jax.scipy.sparse.linalg import cg
 
 
-def tridiagonal(apply: Callable[[Any], Any], b: Any, k: int) -> tuple[Any, Any, Any]:
-    """Lanczos coefficients ``alpha (k,)``, ``beta (k,)`` (``beta[j]`` couples j and j+1), |b|.
+def tridiagonal(apply: Callable[[Any], Any], b: Any, k: int, basis: bool = False
+                ) -> tuple[Any, ...]:
+    """Lanczos coefficients ``alpha (k,)``, ``beta (k,)`` (``beta[j]`` couples j and j+1), |b|;
+    with ``basis`` also the Lanczos vectors ``(k, d)`` (then ``|b| V^T c`` is
+    :func:`combine`'s result without regenerating them).
 
     Examples
     --------
@@ -61,11 +64,11 @@ def tridiagonal(apply: Callable[[Any], Any], b: Any, k: int) -> tuple[Any, Any, 
         w = w - alpha * q
         beta = jnp.linalg.norm(w)
         q_next = w / jnp.where(beta > 0, beta, 1.0)
-        return (q_next, q, beta), (alpha, beta)
+        return (q_next, q, beta), (alpha, beta, q) if basis else (alpha, beta)
 
     zero = jnp.zeros((), b.dtype)
-    _, (alphas, betas) = jax.lax.scan(step, (q, jnp.zeros_like(b), zero), None, length=k)
-    return alphas, betas, norm
+    _, out = jax.lax.scan(step, (q, jnp.zeros_like(b), zero), None, length=k)
+    return (out[0], out[1], norm, out[2]) if basis else (out[0], out[1], norm)
 
 
 def _inverse_sqrt_e1(alphas: np.ndarray, betas: np.ndarray, k: int) -> tuple[np.ndarray, float]:

@@ -17,11 +17,26 @@ Two paths, chosen by the number ``d`` of unobserved scalars:
   ``z + H^{-1/2} eps`` computed by the Lanczos method from Hessian-vector products
   (``lanczos_steps``, default 100, for the first 16 draws after each solve; later draws take
   the fewest steps within :data:`LANCZOS_TOLERANCE` of those on every one of the first 16;
-  a :class:`ConvergenceWarning` says when the draws have not settled); means of
-  real-support variables are exact (the MAP point); variances are Monte-Carlo estimates
-  over ``n_samples`` draws; :meth:`get_covariance` solves
-  ``H x = e_i`` by conjugate gradients for the requested entries (exact to
+  a :class:`ConvergenceWarning` says when the draws have not settled; chunks of 4 draws
+  from ``d = 10,000`` on, whose Lanczos vectors are kept, so each step is one
+  Hessian-vector product, when they fit in :data:`BASIS_VALUES`, else regenerated);
+  means of real-support variables are exact (the MAP point); :meth:`get_covariance`
+  solves ``H x = e_i`` by conjugate gradients for the requested entries (exact to
   ``cg_tolerance``).
+
+  **Variances of real-support variables** are unbiased Monte-Carlo estimates over
+  ``n_samples`` draws ``u ~ N(0, H^{-1})``, with a control variate: for ``v = H u`` (one
+  more product per draw), ``y_i = u_i v_i - 1`` has mean exactly 0 (``E[u v^T] = H^{-1} H``),
+  and the estimate of ``(H^{-1})_ii`` is the mean of ``u_i^2 - c_i y_i``. The slope ``c_i``
+  (least squares of ``u_i^2`` on ``y_i``) is cross-fitted: draw ``k`` is in fold
+  ``k % VARIANCE_FOLDS`` and its ``c_i`` comes from the other folds only, so it is
+  independent of the draw it multiplies and the estimate stays unbiased. For a Gaussian
+  ``(u_i, v_i)`` with ``s = (H^{-1})_ii`` and ``r = 1 / (s H_ii)`` (the share of the
+  variance that is conditional on the other coordinates) the variance per draw falls from
+  ``2 s^2`` (the plain ``mean u_i^2``; relative error ``sqrt(2 / n)``, 14 % at 100 draws) to
+  ``2 s^2 (1 - r) / (1 + r)`` (to 0 for a coordinate independent of the rest); no diagonal
+  of ``H`` is needed. Other variables (constrained, or deterministic functions) are
+  sampled as on the dense path.
 
 Examples
 --------
@@ -80,8 +95,22 @@ CHECK_MAX_DATA = 10_000
 #: CURVATURE_SHIFT sds of one Newton step (the same as SD_LIMIT and SHIFT_LIMIT)
 VARIANCE_FACTOR = SD_LIMIT ** 2
 CURVATURE_SHIFT = SHIFT_LIMIT
-#: draws computed together by the matrix-free path (vectorised Lanczos runs)
+#: draws computed together by the matrix-free path (vectorised Lanczos runs): 16 for small
+#: dimensions, 4 from SMALL_CHUNK_DIMENSION on (measured on the pedigree, per vector and
+#: Hessian-vector product: 0.19 ms in batches of 16 against 0.14 ms in batches of 4 at
+#: d = 15,000, 4.3 against 2.1 ms at d = 150,000: the batches of 16 leave the caches)
 _CHUNK = 16
+_SMALL_CHUNK = 4
+SMALL_CHUNK_DIMENSION = 10_000
+#: the matrix-free path keeps the Lanczos vectors of a chunk (one pass of Hessian-vector
+#: products per draw instead of two) when they are at most this many values (64 MB in
+#: float64), else regenerates them. Measured on the pedigree, a chunk of 4 draws at 55-60
+#: steps: 0.08-0.13 s kept against 0.16 s regenerated at d = 15,000 (26 MB of vectors), but
+#: 2.1-3.6 s kept against 1.5 s regenerated at d = 150,000 (288 MB: stored, they leave the
+#: caches and cost more than the second pass)
+BASIS_VALUES = 2 ** 23
+#: folds of the cross-fitted control variate of the matrix-free variances (module docstring)
+VARIANCE_FOLDS = 10
 #: the matrix-free path's draws after the first chunk use the fewest Lanczos steps whose
 #: result is within this relative distance of the ``lanczos_steps`` one on every draw of the
 #: first chunk (100 times below the 1e-4 that warns; Monte-Carlo errors of variances from 100
@@ -177,6 +206,7 @@ class MAPFisherModel(MAPModel):
 
         fns["logp_batch"] = jax.jit(jax.vmap(logp, in_axes=(0, None)))
         fns["curvature"] = curvature.make_curvature(lambda z, data: -logp(z, data))
+        fns["constancy"] = curvature.make_constancy(lambda z, data: -logp(z, data))
         if dense:
             def draw(z, chol, keys, data):
                 def one(key):
@@ -184,28 +214,44 @@ class MAPFisherModel(MAPModel):
                     return to_sites(z + jsl.solve_triangular(chol.T, eps, lower=False), data)
                 return jax.vmap(one)(keys)
         else:
-            def lanczos(z, eps, data, k=k):
+            def lanczos(z, eps, data, k=k, basis=False):
                 apply = hvp(z, data)
-                return jax.vmap(lambda e: tridiagonal(apply, e, k))(eps)
+                return jax.vmap(lambda e: tridiagonal(apply, e, k, basis=basis))(eps)
 
-            def draw(z, eps, alphas, betas, coef, coef_early, norms, data):
-                apply = hvp(z, data)
-                steps_, early = jax.vmap(lambda *a: combine(apply, *a))(
-                    eps, alphas, betas, coef, coef_early, norms)
-                change = jnp.max(jnp.linalg.norm(steps_ - early, axis=1)
-                                 / jnp.maximum(jnp.linalg.norm(steps_, axis=1), 1e-300))
-                if alphas.shape[-1] == layout.dimension:  # the Krylov space is everything
-                    change = jnp.zeros_like(change)
-                return jax.vmap(lambda dz: to_sites(z + dz, data))(steps_), change
+            fns["lanczos"] = jax.jit(lanczos, static_argnames=("k", "basis"))
 
-            fns["lanczos"] = jax.jit(lanczos, static_argnames="k")
+            def change_of(u, early, k):
+                # how much the draws changed over the last quarter of their Lanczos steps
+                if k == layout.dimension:  # the Krylov space is everything
+                    return jnp.zeros((), u.dtype)
+                return jnp.max(jnp.linalg.norm(u - early, axis=1)
+                               / jnp.maximum(jnp.linalg.norm(u, axis=1), 1e-300))
 
             def steps(z, eps, alphas, betas, coef, coef_early, norms, data):
+                # the draws u = H^{-1/2} eps, the Lanczos vectors regenerated (two passes)
                 apply = hvp(z, data)
-                return jax.vmap(lambda *a: combine(apply, *a)[0])(
+                u, early = jax.vmap(lambda *a: combine(apply, *a))(
                     eps, alphas, betas, coef, coef_early, norms)
+                return u, change_of(u, early, alphas.shape[-1])
 
             fns["steps"] = jax.jit(steps)
+
+            def from_basis(basis, coef, coef_early, norms):
+                # the same from the stored Lanczos vectors (one pass, no product)
+                u = norms[:, None] * jnp.einsum("bkd,bk->bd", basis, coef)
+                early = norms[:, None] * jnp.einsum("bkd,bk->bd", basis, coef_early)
+                return u, change_of(u, early, coef.shape[-1])
+
+            fns["from_basis"] = jax.jit(from_basis)
+
+            def draw(z, u, data):
+                return jax.vmap(lambda dz: to_sites(z + dz, data))(u)
+
+            def control(z, u, data):
+                # the control variate y = u * (H u) - 1 of the variances (mean exactly 0)
+                return u * jax.vmap(hvp(z, data))(u) - 1.0
+
+            fns["control"] = jax.jit(control)
 
             def covariance(z, columns, tol, data):
                 apply = hvp(z, data)
@@ -325,7 +371,12 @@ class MAPFisherModel(MAPModel):
                 return np.asarray(self._fns["covariance"](self._z, columns, self.cg_tolerance,
                                                           self._data))
         with self._precision():
-            self.curvature = curvature.evaluate(
+            found = None
+            if not self.dense:  # a Hessian constant over the check's points: no CG per probe
+                found = curvature.evaluate_constant(
+                    self._fns["constancy"], z, sqrt_cov, lambda b: apply(b[None])[0],
+                    self.program.latent_sites, self._layout.slices(), self._data, self._rng)
+            self.curvature = found or curvature.evaluate(
                 self._fns["curvature"], z, sqrt_cov, apply, self.program.latent_sites,
                 self._layout.slices(), self._data, self._rng, variances)
         off = self.curvature.off(VARIANCE_FACTOR, CURVATURE_SHIFT)
@@ -336,35 +387,75 @@ class MAPFisherModel(MAPModel):
     def _flat_draws(self, eps: np.ndarray) -> np.ndarray:
         """``H^{-1/2} eps`` (rows) by the matrix-free path's Lanczos method (NaN where the
         Hessian is not positive definite)."""
-        dtype = self._z.dtype
-        padded = np.zeros((_CHUNK, self.dimension))
-        padded[:eps.shape[0]] = eps
-        padded = jnp.asarray(padded, dtype)
-        alphas, betas, norms = self._lanczos(padded, eps.shape[0])
-        coef, early, smallest = coefficients(np.asarray(alphas), np.asarray(betas))
-        if not smallest > 0:
-            return np.full(eps.shape, np.nan)
-        out = self._fns["steps"](self._z, padded, alphas, betas, jnp.asarray(coef, dtype),
-                                 jnp.asarray(early, dtype), norms, self._data)
-        return np.asarray(out)[:eps.shape[0]]
+        chunk = self._chunk()
+        pieces = []
+        for start in range(0, eps.shape[0], chunk):
+            rows = min(chunk, eps.shape[0] - start)
+            padded = np.zeros((chunk, self.dimension))
+            padded[:rows] = eps[start:start + rows]
+            u, _ = self._flat_chunk(jnp.asarray(padded, self._z.dtype), rows)
+            if u is None:
+                return np.full(eps.shape, np.nan)
+            pieces.append(np.asarray(u)[:rows])
+        return np.concatenate(pieces)
 
-    def _lanczos(self, eps: Any, rows: int = _CHUNK) -> tuple[Any, Any, Any]:
-        """The Lanczos tridiagonals of a chunk of right-hand sides: ``lanczos_steps`` steps
-        for the first chunk after solve(), which also sets ``lanczos_steps_used`` (the fewest
-        steps within :data:`LANCZOS_TOLERANCE` of it on every draw of that chunk; the Krylov
-        error depends on the spectrum of ``H``, not on the Gaussian right-hand side), and
-        that many for every later chunk. ``rows``: the leading rows of ``eps`` that are
-        draws (the rest is zero padding, which has no Krylov space)."""
-        if self.lanczos_steps_used is None:
-            alphas, betas, norms = self._fns["lanczos"](self._z, eps, self._data)
+    def _flat_chunk(self, eps: Any, rows: int) -> tuple[Any, float]:
+        """``H^{-1/2} eps`` for a chunk of right-hand sides (device array; ``None`` where the
+        Lanczos method met a non-positive curvature) and how much it changed over the last
+        quarter of the Lanczos steps. The Lanczos vectors are kept (one pass of products)
+        when they fit in :data:`BASIS_VALUES` values, else regenerated (two passes)."""
+        dtype = self._z.dtype
+        k = self._steps_now()
+        keep = eps.shape[0] * k * self.dimension <= BASIS_VALUES
+        alphas, betas, norms, basis = self._lanczos(eps, rows, keep)
+        coef, early, smallest = self._coefficients(alphas, betas, rows)
+        if not smallest > 0:
+            return None, 0.0
+        coef, early = jnp.asarray(coef, dtype), jnp.asarray(early, dtype)
+        if keep:
+            u, change = self._fns["from_basis"](basis, coef, early, norms)
+        else:
+            u, change = self._fns["steps"](self._z, eps, alphas, betas, coef, early, norms,
+                                           self._data)
+        return u, float(change)
+
+    def _chunk(self) -> int:
+        """Draws per vectorised Lanczos run (see :data:`SMALL_CHUNK_DIMENSION`)."""
+        return _CHUNK if self.dimension < SMALL_CHUNK_DIMENSION else _SMALL_CHUNK
+
+    @staticmethod
+    def _coefficients(alphas: Any, betas: Any, rows: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """:func:`coefficients` of the leading ``rows`` rows, zero for the padding rows (a
+        zero right-hand side has no Krylov space: its zero tridiagonal made the smallest
+        Ritz value 0, which read as an indefinite Hessian)."""
+        a, b = np.asarray(alphas), np.asarray(betas)
+        coef, early = np.zeros(a.shape), np.zeros(a.shape)
+        coef[:rows], early[:rows], smallest = coefficients(a[:rows], b[:rows])
+        return coef, early, smallest
+
+    def _steps_now(self) -> int:
+        """Lanczos steps of the next chunk: ``lanczos_steps`` until the first chunk after
+        solve() has set ``lanczos_steps_used``."""
+        steps = self.lanczos_steps if self.lanczos_steps_used is None else min(
+            self.lanczos_steps_used, self.lanczos_steps)
+        return max(1, min(steps, self.dimension))
+
+    def _lanczos(self, eps: Any, rows: int, keep: bool) -> tuple[Any, Any, Any, Any]:
+        """The Lanczos tridiagonals of a chunk of right-hand sides (and, with ``keep``, the
+        Lanczos vectors): ``lanczos_steps`` steps for the first chunk after solve(), which
+        also sets ``lanczos_steps_used`` (the fewest steps within :data:`LANCZOS_TOLERANCE`
+        of it on every draw of that chunk; the Krylov error depends on the spectrum of
+        ``H``, not on the Gaussian right-hand side), and that many for every later chunk.
+        ``rows``: the leading rows of ``eps`` that are draws (the rest is zero padding,
+        which has no Krylov space)."""
+        first = self.lanczos_steps_used is None
+        out = self._fns["lanczos"](self._z, eps, self._data, k=self._steps_now(), basis=keep)
+        alphas, betas, norms, basis = out if keep else (*out, None)
+        if first:
             a, b = np.asarray(alphas)[:rows], np.asarray(betas)[:rows]
             if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
                 self.lanczos_steps_used = settled_steps(a, b, LANCZOS_TOLERANCE)
-            return alphas, betas, norms
-        k = max(1, min(self.lanczos_steps_used, self.lanczos_steps, self.dimension))
-        if k == max(1, min(self.lanczos_steps, self.dimension)):  # the compiled default
-            return self._fns["lanczos"](self._z, eps, self._data)
-        return self._fns["lanczos"](self._z, eps, self._data, k=k)
+        return alphas, betas, norms, basis
 
     # -- draws ------------------------------------------------------------------------------
     def _draw_sites(self, n_samples: int) -> dict[str, np.ndarray]:
@@ -376,33 +467,67 @@ class MAPFisherModel(MAPModel):
                 return {k: np.asarray(v) for k, v in draws.items()}
             return self._draw_matrix_free(key, n_samples)
 
-    def _draw_matrix_free(self, key: Any, n_samples: int) -> dict[str, np.ndarray]:
-        pieces: list[dict[str, np.ndarray]] = []
+    def _matrix_free_chunks(self, key: Any, n_samples: int) -> Any:
+        """Successive chunks of draws ``u = H^{-1/2} eps`` (device arrays) and the number of
+        draws of each chunk that count; warns after the last chunk when the draws had not
+        settled over their Lanczos steps."""
         worst = 0.0
-        for start in range(0, n_samples, _CHUNK):
+        chunk = self._chunk()
+        for start in range(0, n_samples, chunk):
             key, sub = jax.random.split(key)
-            eps = jax.random.normal(sub, (_CHUNK, self.dimension), self._z.dtype)
-            alphas, betas, norms = self._lanczos(eps)
-            coef, early, smallest = coefficients(np.asarray(alphas), np.asarray(betas))
-            if not smallest > 0:
+            eps = jax.random.normal(sub, (chunk, self.dimension), self._z.dtype)
+            count = min(chunk, n_samples - start)
+            u, change = self._flat_chunk(eps, count)
+            if u is None:
                 raise ConvergenceError(
                     "MAPFisherModel: the Hessian at the MAP point is not positive definite "
                     "(the Lanczos method met a non-positive curvature), so the posterior has "
                     "no Gaussian approximation there. A variable with NoDistribution and no "
                     "data, or a mode on a ridge, causes this; give data or a proper prior")
-            dtype = self._z.dtype
-            sites, change = self._fns["draw"](self._z, eps, alphas, betas,
-                                              jnp.asarray(coef, dtype), jnp.asarray(early, dtype),
-                                              norms, self._data)
-            worst = max(worst, float(change))
-            count = min(_CHUNK, n_samples - start)
-            pieces.append({k: np.asarray(v)[:count] for k, v in sites.items()})
+            worst = max(worst, change)
+            yield u, count
         if worst > 1e-4:
             warn_user(
                 f"MAPFisherModel: the matrix-free draws changed by a relative {worst:.2g} over "
                 f"the last quarter of their Lanczos steps (at most {self.lanczos_steps}); "
-                "raise lanczos_steps for accurate draws", ConvergenceWarning, stacklevel=4)
+                "raise lanczos_steps for accurate draws", ConvergenceWarning, stacklevel=5)
+
+    def _draw_matrix_free(self, key: Any, n_samples: int) -> dict[str, np.ndarray]:
+        pieces = [{k: np.asarray(v)[:count]
+                   for k, v in self._fns["draw"](self._z, u, self._data).items()}
+                  for u, count in self._matrix_free_chunks(key, n_samples)]
         return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
+
+    def _flat_variances(self, n_samples: int) -> np.ndarray:
+        """``diag(H^{-1})`` over ``n_samples`` matrix-free draws ``u``: the mean of
+        ``u_i^2 - c_i y_i`` with the control variate ``y_i = u_i (H u)_i - 1`` (mean exactly
+        0) and ``c_i`` cross-fitted: estimated on the other folds (draw ``k`` in fold
+        ``k % VARIANCE_FOLDS``), so that it is independent of the draws it multiplies and the
+        estimate is unbiased (module docstring)."""
+        self._require_solved()
+        folds = max(1, min(VARIANCE_FOLDS, n_samples))
+        d = self.dimension
+        sums = {k: np.zeros((folds, d)) for k in ("x", "y", "xy", "yy")}
+        drawn = 0
+        with self._precision():
+            for u, count in self._matrix_free_chunks(self._next_key(), n_samples):
+                y = np.asarray(self._fns["control"](self._z, u, self._data), np.float64)[:count]
+                u = np.asarray(u, np.float64)[:count]
+                x = u * u
+                for name, value in (("x", x), ("y", y), ("xy", x * y), ("yy", y * y)):
+                    for row in range(count):
+                        sums[name][(drawn + row) % folds] += value[row]
+                drawn += count
+        rest = {k: v.sum(axis=0) - v for k, v in sums.items()}  # each fold's complement
+        m = (n_samples - np.bincount(np.arange(n_samples) % folds, minlength=folds))[:, None]
+        # the least-squares slope of x on y over the complement (centred: exact where x is
+        # an affine function of y, as for a coordinate independent of the others)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = np.maximum(m, 1)
+            cross = rest["xy"] - rest["x"] * rest["y"] / m
+            spread = rest["yy"] - rest["y"] ** 2 / m
+            c = np.where(spread > 0, cross / spread, 0.0)
+        return np.sum(sums["x"] - c * sums["y"], axis=0) / n_samples
 
     # -- moments ----------------------------------------------------------------------------
     def _exact(self, name: str) -> bool:
@@ -427,10 +552,10 @@ class MAPFisherModel(MAPModel):
         size = int(np.prod(self.spec.variable(name).full_shape(self.n_data), dtype=np.int64))
         return np.arange(size), start + member * size + np.arange(size)
 
-    def _variance_of(self, name: str) -> np.ndarray:
+    def _variance_of(self, name: str, diagonal: np.ndarray) -> np.ndarray:
         full = np.zeros(self.spec.variable(name).full_shape(self.n_data))
         rows, columns = self._columns(name)
-        full.reshape(-1)[rows] = np.diag(self._covariance)[columns]
+        full.reshape(-1)[rows] = diagonal[columns]
         return full
 
     def _moments(self, names, n_samples):
@@ -438,7 +563,15 @@ class MAPFisherModel(MAPModel):
         exact = [n for n in names if self._exact(n)]
         sampled = [n for n in names if n not in exact]
         means = self._point(exact) if exact else {}
-        variances = {n: self._variance_of(n) for n in exact}
+        diagonal = np.diag(self._covariance) if self.dense else np.zeros(0)
+        variances = {n: self._variance_of(n, diagonal) for n in exact} if exact else {}
+        if not self.dense:  # real support: the Gaussian's own diagonal, estimated
+            flat = [n for n in sampled if self._unbounded(n)]
+            if flat:
+                diagonal = self._flat_variances(n_samples)
+                means.update(self._point(flat))
+                variances.update({n: self._variance_of(n, diagonal) for n in flat})
+                sampled = [n for n in sampled if n not in means]
         if sampled:
             mc_means, mc_vars = super(MAPModel, self)._moments(sampled, n_samples)
             if not self.dense:  # real-support means are the MAP point itself
