@@ -70,6 +70,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from bayesgraph._gc import gc_paused
 from bayesgraph.core.distribution import DISTRIBUTIONS
 from bayesgraph.core.lowering.spec import Const, Expr, LoweredData, ModelSpec, Op, Ref
 from bayesgraph.core.operator.operators import IndexArray, Operand
@@ -515,6 +516,7 @@ def _reads_variables(expr: Expr) -> bool:
     return False
 
 
+@gc_paused
 def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
     """Group the variables of ``spec`` into vectorised units (see the module docstring).
 

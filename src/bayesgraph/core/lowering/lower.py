@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesgraph._gc import gc_paused
 from bayesgraph._warn import warn_user
 from bayesgraph.core.data.data_linker import DataLinker, get_data_linker
 from bayesgraph.core.lowering.links import alias_table, describe_links
@@ -623,6 +624,7 @@ def _normalise_data(data: Any, variables: list[VariableBase], root: NamedObject,
     return n_data, arrays
 
 
+@gc_paused
 def lower(root: NamedObject, data: Mapping | DataLinker | None = None
           ) -> tuple[ModelSpec, LoweredData]:
     """Validate ``root`` (a Graph, Entity or Variable) with ``data`` and freeze them.
