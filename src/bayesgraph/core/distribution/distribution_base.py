@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -202,6 +203,13 @@ class DistributionBase:
                 f"parameter {name!r} of {self._owner_name!r} must be numeric, got {value!r}"
             )
         value = value.astype(np.float64)
+        if value.ndim == 0 and name not in self.simplex:
+            x = float(value)  # a scalar (the common case): the checks below without numpy
+            if (math.isfinite(x) and not (name in self.positive and x <= 0)
+                    and not (name in self.unit_interval and not 0 <= x <= 1)
+                    and not (name in self.nonnegative and x < 0)
+                    and not (name in self.integer and x != round(x))):
+                return value
         where = f"parameter {name!r} of {self._owner_name!r} ({type(self).__name__})"
         if not np.all(np.isfinite(value)):
             raise DistributionError(f"{where} must be finite, got {value}")

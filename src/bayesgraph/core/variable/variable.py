@@ -51,6 +51,12 @@ def _normalise_dtype(dtype: Any, owner: str = "") -> str | None:
 
 
 def _normalise_shape(shape: Any, owner: str = "") -> tuple[int, ...]:
+    if type(shape) is tuple:  # the common case (a template's copies): a valid tuple as is
+        for s in shape:
+            if type(s) is not int or s < 0:
+                break
+        else:
+            return shape
     where = f"variable {owner!r}: " if owner else ""
     if shape is None:
         return ()
