@@ -24,6 +24,10 @@ import numpy as np
 
 from bayesgraph.exceptions import DistributionError, UnknownParameterError
 
+#: ``{distribution class: (its parameter_groups, the names in them)}``, asked at every
+#: parameter assignment
+_PARAMETER_NAMES: dict[type, tuple[Any, tuple[str, ...]]] = {}
+
 
 class DistributionBase:
     """Common base of every distribution.
@@ -164,7 +168,12 @@ class DistributionBase:
         >>> ExponentialDistribution.parameter_names()
         ('mean', 'log_mean', 'rate')
         """
-        return tuple(name for group in cls.parameter_groups for name in group)
+        names = _PARAMETER_NAMES.get(cls)
+        if names is None or names[0] is not cls.parameter_groups:  # groups may be replaced
+            names = (cls.parameter_groups,
+                     tuple(name for group in cls.parameter_groups for name in group))
+            _PARAMETER_NAMES[cls] = names
+        return names[1]
 
     def _group_of(self, name: str) -> tuple[str, ...]:
         for group in self.parameter_groups:

@@ -411,15 +411,29 @@ def _skeleton(expr: Expr, refs: list[str], consts: list[Const],
         refs.append(expr.name)
         return ("r", expr.shape, expr.dynamic)
     assert isinstance(expr, Op)
-    kwargs = _canonical(expr.kwargs)
+    kwargs = _canonical(expr.kwargs) if expr.kwargs else ()
     if expr.op in _INDEXING:
         key = dict(expr.kwargs)["key"]
         if keys is not None:
             keys.append(key)
         kwargs = tuple((k, _key_skeleton(v) if k == "key" else _canonical(v))
                        for k, v in expr.kwargs)
-    children = tuple(_skeleton(a, refs, consts, keys) for a in expr.args)
+    children = tuple([_skeleton(a, refs, consts, keys) for a in expr.args])
     return ("o", expr.op, kwargs, expr.shape, expr.dynamic, children)
+
+
+def _leaves(expr: Expr, refs: list[str], consts: list[Const], keys: list[Any]) -> None:
+    """The leaves :func:`_skeleton` collects, in its order, without building the skeleton
+    (the grouping knows the members of a group share one)."""
+    if isinstance(expr, Const):
+        consts.append(expr)
+    elif isinstance(expr, Ref):
+        refs.append(expr.name)
+    else:
+        if expr.op in _INDEXING:
+            keys.append(dict(expr.kwargs)["key"])
+        for a in expr.args:
+            _leaves(a, refs, consts, keys)
 
 
 def _depths(spec: ModelSpec) -> dict[str, int]:
@@ -752,6 +766,15 @@ def _levels(block: Block, groups: list[GroupSpec], spec: ModelSpec,
     return Block(block.groups, n_levels)
 
 
+def _all_equal(values: list[Any]) -> bool:
+    """Whether every value equals the first (``np.array_equal``); scalars without numpy."""
+    first = values[0]
+    if all(type(v) is np.ndarray and v.ndim == 0 for v in values):
+        x = float(first)
+        return all(float(v) == x for v in values)
+    return all(np.array_equal(first, v) for v in values[1:])
+
+
 class _ExprBuilder:
     """Builds one parameter's grouped expression from the members' per-variable trees."""
 
@@ -768,7 +791,7 @@ class _ExprBuilder:
             refs: list[str] = []
             consts: list[Const] = []
             keys: list[Any] = []
-            _skeleton(spec.variable(name).params[param][1], refs, consts, keys)
+            _leaves(spec.variable(name).params[param][1], refs, consts, keys)
             self.refs.append(refs)
             self.consts.append(consts)
             self.keys.append(keys)
@@ -781,7 +804,7 @@ class _ExprBuilder:
             j = self.n_const
             self.n_const += 1
             values = [c[j].value for c in self.consts]
-            if all(np.array_equal(values[0], v) for v in values[1:]):
+            if _all_equal(values):
                 return Shared(np.asarray(values[0], dtype=np.float64))
             key = f"{self.prefix}/c{j}"
             self.arrays[key] = np.stack([np.asarray(v, dtype=np.float64) for v in values])
