@@ -494,9 +494,10 @@ class Scopetor(NamedObject):
         object.__setattr__(child, "_scope", self)
         # a tree built elsewhere (a graph read from a file) and attached now: its cached
         # global names were relative to its old root
-        stale = [child, *(child.iter_descendants() if isinstance(child, Scopetor) else ())]
-        for obj in stale:
-            obj.__dict__.pop("_global_name", None)
+        child.__dict__.pop("_global_name", None)
+        if child.__dict__.get("_children"):  # a new object has none: nothing else to reset
+            for obj in child.iter_descendants():
+                obj.__dict__.pop("_global_name", None)
 
     def __getattr__(self, name: str) -> Any:
         children = self.__dict__.get("_children")

@@ -84,6 +84,8 @@ class _ExprLowerer:
         self.indices: list[tuple[str, str, Operator, tuple[Expr, ...]]] = []
         #: the global names of the variables read, in the order met (reset per variable)
         self.reads: list[str] = []
+        #: whether any expression shifts along time (else no parent is read only in the past)
+        self.time_shifts = False
         #: ``{(operator, operand shapes): shape}`` of operators without kwargs: shape
         #: inference is a pure function of these, and a large graph repeats a few 10^5 times
         self._shapes: dict[tuple[Any, ...], tuple[int, ...]] = {}
@@ -113,6 +115,8 @@ class _ExprLowerer:
                     self._shapes[key] = shape
             if node.op == "index":
                 self.indices.append((owner.global_name, param, node, args))
+            if node.op == TIME_SHIFT:
+                self.time_shifts = True
             if node.op == TIME_SHIFT and not args[0].dynamic:
                 raise ShapeError(
                     f"parameter {param!r} of {owner.global_name!r}: {node.describe()} shifts "
@@ -716,7 +720,8 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
         # ones replaced by their sources: the lowerer met them in the same order)
         parents[name] = tuple(dict.fromkeys(lowerer.reads))
     try:
-        order = _topological_order(variables, step_parents(variables, lowered, parents))
+        order = _topological_order(variables, step_parents(variables, lowered, parents)
+                                   if lowerer.time_shifts else parents)
     except CyclicGraphError as err:
         if not aliases:
             raise

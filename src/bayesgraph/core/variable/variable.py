@@ -133,7 +133,8 @@ class VariableBase(Scopetor, ExpressionLeaf, Copyable):
             )
         object.__setattr__(self, "_dtype", dtype_name)
         bounds = {k: parameters.pop(k) for k in ("lower", "upper", "constraint")
-                  if k in parameters and k not in dist_cls.parameter_names()}
+                  if k in parameters and k not in dist_cls.parameter_names()} \
+            if parameters else {}
         # Validate bounds and parameters before the variable joins its scope: a call that
         # fails leaves no half-made variable behind (it would take the name, so the corrected
         # call raised DuplicateNameError, and it would enter the model with default
