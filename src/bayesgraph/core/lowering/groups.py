@@ -891,6 +891,7 @@ class GroupedData:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+@gc_paused
 def group_data(grouped: GroupedSpec, lowered: LoweredData) -> GroupedData:
     """Stack the per-variable data of ``lowered`` by group (missing entries as flat indices).
 
@@ -929,6 +930,7 @@ def group_data(grouped: GroupedSpec, lowered: LoweredData) -> GroupedData:
     return GroupedData(values, missing, dict(grouped.arrays))
 
 
+@gc_paused
 def member_slices(grouped: GroupedSpec, data: GroupedData) -> dict[str, tuple[slice, Any]]:
     """Where each partially known variable's missing entries sit in its group's site.
 
@@ -952,9 +954,12 @@ def member_slices(grouped: GroupedSpec, data: GroupedData) -> dict[str, tuple[sl
         size = int(np.prod(g.member_shape(n), dtype=np.int64))
         flat = data.missing[g.name]
         bounds = np.searchsorted(flat, np.arange(g.size + 1) * size)
+        # every entry's position in its member, in one pass (each member gets a view)
+        local = flat - np.repeat(np.arange(g.size, dtype=np.int64) * size, np.diff(bounds))
+        edges = bounds.tolist()
         for m, name in enumerate(g.members):
-            lo, hi = int(bounds[m]), int(bounds[m + 1])
-            result[name] = (slice(lo, hi), flat[lo:hi] - m * size)
+            lo, hi = edges[m], edges[m + 1]
+            result[name] = (slice(lo, hi), local[lo:hi])
     return result
 
 
