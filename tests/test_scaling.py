@@ -65,7 +65,7 @@ def _log_density_equations(n: int) -> tuple[int, int]:
 def test_log_density_of_a_pedigree_does_not_grow_with_its_size():
     small, sites_small = _log_density_equations(200)
     large, sites_large = _log_density_equations(400)
-    assert sites_small == sites_large == 3  # founders, descendants, observed heights' rest
+    assert sites_small == sites_large == 3  # founders, descendants, the unobserved heights
     assert small == large, (small, large)
 
 
