@@ -374,6 +374,7 @@ def child(n: int, method: str, seed: int, grouping: bool, options: dict,
         "results": t4 - t3, "total": t4 - t0,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "sites": len(model.program.latent_sites),
+        "devices": len(getattr(model, "devices", ()) or ()) or 1,
         "path": {True: "dense", False: "matrix-free", None: ""}[getattr(model, "dense", None)],
         "means": means.tolist(),
         "variances": None if variances is None else variances.tolist(),
@@ -414,8 +415,9 @@ def print_stages(records: dict, sizes: list[int], methods: list[str], wiring: st
     print(f"\nseconds per stage ({wiring}; trace = jaxpr tracing and lowering to MLIR, compile "
           "= XLA, run = solve less those and the self-checks, check = the self-checks with "
           "their compiles):")
-    print("| persons | method | build | " + " | ".join(columns) + " | results | total | peak MB |")
-    print("|---|---|---|" + "---|" * len(columns) + "---|---|---|")
+    print("| persons | method | devices | build | " + " | ".join(columns)
+          + " | results | total | peak MB |")
+    print("|---|---|---|---|" + "---|" * len(columns) + "---|---|---|")
     for method in methods:
         for n in sizes:
             r = records.get((method, n), {})
@@ -423,7 +425,8 @@ def print_stages(records: dict, sizes: list[int], methods: list[str], wiring: st
                 continue
             st = r["stages"]
             cells = " | ".join(f"{st[c]:.2f}" for c in columns)
-            print(f"| {n} | {method} | {r['build']:.2f} | {cells} | {r['results']:.2f} | "
+            print(f"| {n} | {method} | {r.get('devices', 1)} | {r['build']:.2f} | {cells} | "
+                  f"{r['results']:.2f} | "
                   f"{r['total']:.2f} | {r['peak_mb']:.0f} |")
         done = [n for n in sizes if (records.get((method, n)) or {}).get("stages")]
         if len(done) > 1:

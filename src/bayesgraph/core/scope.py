@@ -195,11 +195,25 @@ def user_frame() -> FrameType | None:
     """
     frame = sys._getframe(1)
     while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_PACKAGE_DIR + os.sep):
+        if not _is_own_file(frame.f_code.co_filename):
             return frame
         frame = frame.f_back
     return None
+
+
+#: ``{absolute code file name: whether it lies in bayesgraph}``: a pure function of the name
+#: (the package does not move), asked once per object a user creates; relative names (which
+#: depend on the working directory) are not kept
+_OWN_FILES: dict[str, bool] = {}
+
+
+def _is_own_file(filename: str) -> bool:
+    own = _OWN_FILES.get(filename)
+    if own is None:
+        own = os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep)
+        if os.path.isabs(filename):
+            _OWN_FILES[filename] = own
+    return own
 
 
 class _ScopeEntry:
@@ -480,9 +494,10 @@ class Scopetor(NamedObject):
         object.__setattr__(child, "_scope", self)
         # a tree built elsewhere (a graph read from a file) and attached now: its cached
         # global names were relative to its old root
-        stale = [child, *(child.iter_descendants() if isinstance(child, Scopetor) else ())]
-        for obj in stale:
-            obj.__dict__.pop("_global_name", None)
+        child.__dict__.pop("_global_name", None)
+        if child.__dict__.get("_children"):  # a new object has none: nothing else to reset
+            for obj in child.iter_descendants():
+                obj.__dict__.pop("_global_name", None)
 
     def __getattr__(self, name: str) -> Any:
         children = self.__dict__.get("_children")

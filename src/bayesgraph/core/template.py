@@ -28,6 +28,8 @@ from __future__ import annotations
 from types import FrameType
 from typing import Any
 
+import numpy as np
+
 from bayesgraph.core.linking import link
 from bayesgraph.core.operator.operators import ExpressionLeaf, Operator, make
 from bayesgraph.core.scope import (
@@ -90,7 +92,18 @@ def _remap(node: Any, mapping: dict, strict: bool, root: NamedObject, owner: Any
 def _copy_parameters(mapping: dict, strict: bool, root: NamedObject) -> None:
     for old, new in mapping.items():
         if isinstance(old, ExpressionLeaf):
-            for key, value in old.distribution._values.items():
+            source, target = old.distribution, new.distribution
+            if type(source) is type(target) and not target._values \
+                    and new.__dict__.get("_link_in") is None:
+                # the values were checked when they were set, by the same distribution class,
+                # at most one per group: copied as they are (constants as fresh arrays, as
+                # set_parameter would make them), without checking them again
+                target._values = {
+                    key: value.copy() if isinstance(value, np.ndarray)
+                    else _remap(value, mapping, strict, root, old)
+                    for key, value in source._values.items()}
+                continue
+            for key, value in source._values.items():
                 new._set_parameter(key, _remap(value, mapping, strict, root, old))
 
 

@@ -17,11 +17,16 @@ Examples
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
 
 from bayesgraph.exceptions import DistributionError, UnknownParameterError
+
+#: ``{distribution class: (its parameter_groups, the names in them)}``, asked at every
+#: parameter assignment
+_PARAMETER_NAMES: dict[type, tuple[Any, tuple[str, ...]]] = {}
 
 
 class DistributionBase:
@@ -163,7 +168,12 @@ class DistributionBase:
         >>> ExponentialDistribution.parameter_names()
         ('mean', 'log_mean', 'rate')
         """
-        return tuple(name for group in cls.parameter_groups for name in group)
+        names = _PARAMETER_NAMES.get(cls)
+        if names is None or names[0] is not cls.parameter_groups:  # groups may be replaced
+            names = (cls.parameter_groups,
+                     tuple(name for group in cls.parameter_groups for name in group))
+            _PARAMETER_NAMES[cls] = names
+        return names[1]
 
     def _group_of(self, name: str) -> tuple[str, ...]:
         for group in self.parameter_groups:
@@ -202,6 +212,13 @@ class DistributionBase:
                 f"parameter {name!r} of {self._owner_name!r} must be numeric, got {value!r}"
             )
         value = value.astype(np.float64)
+        if value.ndim == 0 and name not in self.simplex:
+            x = float(value)  # a scalar (the common case): the checks below without numpy
+            if (math.isfinite(x) and not (name in self.positive and x <= 0)
+                    and not (name in self.unit_interval and not 0 <= x <= 1)
+                    and not (name in self.nonnegative and x < 0)
+                    and not (name in self.integer and x != round(x))):
+                return value
         where = f"parameter {name!r} of {self._owner_name!r} ({type(self).__name__})"
         if not np.all(np.isfinite(value)):
             raise DistributionError(f"{where} must be finite, got {value}")

@@ -70,6 +70,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from bayesgraph._gc import gc_paused
 from bayesgraph.core.distribution import DISTRIBUTIONS
 from bayesgraph.core.lowering.spec import Const, Expr, LoweredData, ModelSpec, Op, Ref
 from bayesgraph.core.operator.operators import IndexArray, Operand
@@ -410,15 +411,29 @@ def _skeleton(expr: Expr, refs: list[str], consts: list[Const],
         refs.append(expr.name)
         return ("r", expr.shape, expr.dynamic)
     assert isinstance(expr, Op)
-    kwargs = _canonical(expr.kwargs)
+    kwargs = _canonical(expr.kwargs) if expr.kwargs else ()
     if expr.op in _INDEXING:
         key = dict(expr.kwargs)["key"]
         if keys is not None:
             keys.append(key)
         kwargs = tuple((k, _key_skeleton(v) if k == "key" else _canonical(v))
                        for k, v in expr.kwargs)
-    children = tuple(_skeleton(a, refs, consts, keys) for a in expr.args)
+    children = tuple([_skeleton(a, refs, consts, keys) for a in expr.args])
     return ("o", expr.op, kwargs, expr.shape, expr.dynamic, children)
+
+
+def _leaves(expr: Expr, refs: list[str], consts: list[Const], keys: list[Any]) -> None:
+    """The leaves :func:`_skeleton` collects, in its order, without building the skeleton
+    (the grouping knows the members of a group share one)."""
+    if isinstance(expr, Const):
+        consts.append(expr)
+    elif isinstance(expr, Ref):
+        refs.append(expr.name)
+    else:
+        if expr.op in _INDEXING:
+            keys.append(dict(expr.kwargs)["key"])
+        for a in expr.args:
+            _leaves(a, refs, consts, keys)
 
 
 def _depths(spec: ModelSpec) -> dict[str, int]:
@@ -515,6 +530,7 @@ def _reads_variables(expr: Expr) -> bool:
     return False
 
 
+@gc_paused
 def group(spec: ModelSpec, *, grouping: bool = True) -> GroupedSpec:
     """Group the variables of ``spec`` into vectorised units (see the module docstring).
 
@@ -750,6 +766,15 @@ def _levels(block: Block, groups: list[GroupSpec], spec: ModelSpec,
     return Block(block.groups, n_levels)
 
 
+def _all_equal(values: list[Any]) -> bool:
+    """Whether every value equals the first (``np.array_equal``); scalars without numpy."""
+    first = values[0]
+    if all(type(v) is np.ndarray and v.ndim == 0 for v in values):
+        x = float(first)
+        return all(float(v) == x for v in values)
+    return all(np.array_equal(first, v) for v in values[1:])
+
+
 class _ExprBuilder:
     """Builds one parameter's grouped expression from the members' per-variable trees."""
 
@@ -766,7 +791,7 @@ class _ExprBuilder:
             refs: list[str] = []
             consts: list[Const] = []
             keys: list[Any] = []
-            _skeleton(spec.variable(name).params[param][1], refs, consts, keys)
+            _leaves(spec.variable(name).params[param][1], refs, consts, keys)
             self.refs.append(refs)
             self.consts.append(consts)
             self.keys.append(keys)
@@ -779,7 +804,7 @@ class _ExprBuilder:
             j = self.n_const
             self.n_const += 1
             values = [c[j].value for c in self.consts]
-            if all(np.array_equal(values[0], v) for v in values[1:]):
+            if _all_equal(values):
                 return Shared(np.asarray(values[0], dtype=np.float64))
             key = f"{self.prefix}/c{j}"
             self.arrays[key] = np.stack([np.asarray(v, dtype=np.float64) for v in values])
@@ -866,6 +891,7 @@ class GroupedData:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+@gc_paused
 def group_data(grouped: GroupedSpec, lowered: LoweredData) -> GroupedData:
     """Stack the per-variable data of ``lowered`` by group (missing entries as flat indices).
 
@@ -904,6 +930,7 @@ def group_data(grouped: GroupedSpec, lowered: LoweredData) -> GroupedData:
     return GroupedData(values, missing, dict(grouped.arrays))
 
 
+@gc_paused
 def member_slices(grouped: GroupedSpec, data: GroupedData) -> dict[str, tuple[slice, Any]]:
     """Where each partially known variable's missing entries sit in its group's site.
 
@@ -927,9 +954,12 @@ def member_slices(grouped: GroupedSpec, data: GroupedData) -> dict[str, tuple[sl
         size = int(np.prod(g.member_shape(n), dtype=np.int64))
         flat = data.missing[g.name]
         bounds = np.searchsorted(flat, np.arange(g.size + 1) * size)
+        # every entry's position in its member, in one pass (each member gets a view)
+        local = flat - np.repeat(np.arange(g.size, dtype=np.int64) * size, np.diff(bounds))
+        edges = bounds.tolist()
         for m, name in enumerate(g.members):
-            lo, hi = int(bounds[m]), int(bounds[m + 1])
-            result[name] = (slice(lo, hi), flat[lo:hi] - m * size)
+            lo, hi = edges[m], edges[m + 1]
+            result[name] = (slice(lo, hi), local[lo:hi])
     return result
 
 

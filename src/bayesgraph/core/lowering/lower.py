@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesgraph._gc import gc_paused
 from bayesgraph._warn import warn_user
 from bayesgraph.core.data.data_linker import DataLinker, get_data_linker
 from bayesgraph.core.lowering.links import alias_table, describe_links
@@ -81,6 +82,13 @@ class _ExprLowerer:
         self.aliases = aliases or {}
         #: every ``index`` operator met: (owner, parameter, node, lowered operands)
         self.indices: list[tuple[str, str, Operator, tuple[Expr, ...]]] = []
+        #: the global names of the variables read, in the order met (reset per variable)
+        self.reads: list[str] = []
+        #: whether any expression shifts along time (else no parent is read only in the past)
+        self.time_shifts = False
+        #: ``{(operator, operand shapes): shape}`` of operators without kwargs: shape
+        #: inference is a pure function of these, and a large graph repeats a few 10^5 times
+        self._shapes: dict[tuple[Any, ...], tuple[int, ...]] = {}
 
     def lower(self, node: Any, owner: VariableBase, param: str) -> Expr:
         if isinstance(node, VariableBase):
@@ -91,34 +99,51 @@ class _ExprLowerer:
                     f"{node.global_name!r}, which is not part of {self.root.global_name!r}; "
                     "create that variable inside the graph (or copy it in)"
                 )
-            return Ref(node.global_name, node.shape, node.is_dynamic)
+            name = node.global_name
+            self.reads.append(name)
+            return Ref(name, node.shape, node.is_dynamic)
         if isinstance(node, Operator):
-            args = tuple(self.lower(a, owner, param) for a in node.args)
-            spec = OPERATOR_TABLE[node.op]
-            try:
-                if spec.shape_fn is not None:
-                    shape = tuple(spec.shape_fn(*[a.shape for a in args], **node.kwargs))
-                else:
-                    dummies = [np.ones(a.shape) for a in args]
-                    with np.errstate(all="ignore"):
-                        shape = np.asarray(spec.numpy_fn(*dummies, **node.kwargs)).shape
-            except Exception as err:
-                shapes = ", ".join(str(a.shape) for a in args)
-                raise ShapeError(
-                    f"parameter {param!r} of {owner.global_name!r}: {node.describe()} cannot "
-                    f"be computed for operand shapes {shapes} (shapes of one example): {err}"
-                ) from None
+            args = tuple([self.lower(a, owner, param) for a in node.args])
+            kwargs = tuple(node.kwargs.items())
+            # memo only without kwargs: equal kwargs may differ in meaning (an IndexArray
+            # equals the plain tuple of its entries), and some are unhashable (slices)
+            key = None if kwargs else (node.op, tuple([a.shape for a in args]))
+            shape = None if key is None else self._shapes.get(key)
+            if shape is None:
+                shape = self._infer_shape(node, args, owner, param)
+                if key is not None:
+                    self._shapes[key] = shape
             if node.op == "index":
                 self.indices.append((owner.global_name, param, node, args))
+            if node.op == TIME_SHIFT:
+                self.time_shifts = True
             if node.op == TIME_SHIFT and not args[0].dynamic:
                 raise ShapeError(
                     f"parameter {param!r} of {owner.global_name!r}: {node.describe()} shifts "
                     "a static value along time; only dynamic Variables have a time axis"
                 )
-            return Op(node.op, args, tuple(node.kwargs.items()), shape,
-                      any(a.dynamic for a in args))
+            return Op(node.op, args, kwargs, shape, any([a.dynamic for a in args]))
+        if isinstance(node, np.ndarray) and node.dtype == np.float64:
+            return Const(node, node.shape)  # what asarray(node, float64) returns: node
         value = np.asarray(node, dtype=np.float64)
         return Const(value, value.shape)
+
+    @staticmethod
+    def _infer_shape(node: Operator, args: tuple[Expr, ...], owner: VariableBase, param: str
+                     ) -> tuple[int, ...]:
+        spec = OPERATOR_TABLE[node.op]
+        try:
+            if spec.shape_fn is not None:
+                return tuple(spec.shape_fn(*[a.shape for a in args], **node.kwargs))
+            dummies = [np.ones(a.shape) for a in args]
+            with np.errstate(all="ignore"):
+                return np.asarray(spec.numpy_fn(*dummies, **node.kwargs)).shape
+        except Exception as err:
+            shapes = ", ".join(str(a.shape) for a in args)
+            raise ShapeError(
+                f"parameter {param!r} of {owner.global_name!r}: {node.describe()} cannot "
+                f"be computed for operand shapes {shapes} (shapes of one example): {err}"
+            ) from None
 
 
 def _describe_node(node: Any) -> str:
@@ -623,6 +648,7 @@ def _normalise_data(data: Any, variables: list[VariableBase], root: NamedObject,
     return n_data, arrays
 
 
+@gc_paused
 def lower(root: NamedObject, data: Mapping | DataLinker | None = None
           ) -> tuple[ModelSpec, LoweredData]:
     """Validate ``root`` (a Graph, Entity or Variable) with ``data`` and freeze them.
@@ -667,6 +693,7 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
     lowered: dict[str, dict[str, Expr]] = {}
     parents: dict[str, tuple[str, ...]] = {}
     constraints: dict[str, tuple[Any, ...]] = {}
+    checked_shapes: set[tuple[Any, ...]] = set()
     for var in variables:
         dist = var.distribution
         active = dist.get_parameters()
@@ -677,15 +704,24 @@ def lower(root: NamedObject, data: Mapping | DataLinker | None = None
                     f"{', '.join(group)}, which has no default; set it, e.g. "
                     f"{var.name}.{group[0]} = ..."
                 )
+        lowerer.reads = []
         params = {k: lowerer.lower(v, var, k) for k, v in active.items()}
         for k, expr in params.items():
-            _check_parameter_shape(var, k, expr)
-        lowered[var.global_name] = params
-        constraints[var.global_name] = _lower_constraint(var)
-        parents[var.global_name] = tuple(dict.fromkeys(
-            aliases.get(id(p), p).global_name for p in var.get_parents()))
+            key = (type(dist), k, var.shape, expr.shape)
+            if key not in checked_shapes:  # a pure function of the key, but the dynamic check
+                _check_parameter_shape(var, k, expr)
+                checked_shapes.add(key)
+            elif expr.dynamic and not var.is_dynamic:
+                _check_parameter_shape(var, k, expr)  # raises
+        name = var.global_name
+        lowered[name] = params
+        constraints[name] = _lower_constraint(var)
+        # the variables the parameters read, in order (those of var.get_parents(), the linked
+        # ones replaced by their sources: the lowerer met them in the same order)
+        parents[name] = tuple(dict.fromkeys(lowerer.reads))
     try:
-        order = _topological_order(variables, step_parents(variables, lowered, parents))
+        order = _topological_order(variables, step_parents(variables, lowered, parents)
+                                   if lowerer.time_shifts else parents)
     except CyclicGraphError as err:
         if not aliases:
             raise

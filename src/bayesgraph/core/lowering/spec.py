@@ -32,7 +32,7 @@ import numpy as np
 Role = Literal["latent", "observed", "partial"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Const:
     """A constant array.
 
@@ -47,7 +47,7 @@ class Const:
     dynamic: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """A reference to a variable by global name.
 
@@ -62,7 +62,7 @@ class Ref:
     dynamic: bool
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Op:
     """An operator applied to sub-expressions; ``kwargs`` are static.
 
@@ -83,7 +83,7 @@ class Op:
 Expr = Const | Ref | Op
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VariableSpec:
     """One variable of the model.
 

@@ -44,19 +44,22 @@ def time_references(expr: Expr) -> tuple[set[str], set[str], set[str]]:
     now: set[str] = set()
     lagged: set[str] = set()
     led: set[str] = set()
-
-    def walk(node: Any, lag: bool, lead: bool) -> None:
-        if isinstance(node, Ref):
-            (led if lead else lagged if lag else now).add(node.name)
-        elif isinstance(node, Op):
-            if node.op == TIME_SHIFT:
-                shift = dict(node.kwargs)["shift"]
-                lag, lead = lag or shift < 0, lead or shift > 0
-            for arg in node.args:
-                walk(arg, lag, lead)
-
-    walk(expr, False, False)
+    _walk(expr, False, False, now, lagged, led)
     return now, lagged, led
+
+
+def _walk(node: Any, lag: bool, lead: bool, now: set[str], lagged: set[str], led: set[str]
+          ) -> None:
+    # a module-level function, not a closure: a recursive closure is a reference cycle
+    # (function -> cell -> function), garbage for the cyclic collector at every call
+    if isinstance(node, Ref):
+        (led if lead else lagged if lag else now).add(node.name)
+    elif isinstance(node, Op):
+        if node.op == TIME_SHIFT:
+            shift = dict(node.kwargs)["shift"]
+            lag, lead = lag or shift < 0, lead or shift > 0
+        for arg in node.args:
+            _walk(arg, lag, lead, now, lagged, led)
 
 
 def shifted_variables(spec: ModelSpec) -> dict[str, str]:

@@ -51,6 +51,12 @@ def _normalise_dtype(dtype: Any, owner: str = "") -> str | None:
 
 
 def _normalise_shape(shape: Any, owner: str = "") -> tuple[int, ...]:
+    if type(shape) is tuple:  # the common case (a template's copies): a valid tuple as is
+        for s in shape:
+            if type(s) is not int or s < 0:
+                break
+        else:
+            return shape
     where = f"variable {owner!r}: " if owner else ""
     if shape is None:
         return ()
@@ -127,7 +133,8 @@ class VariableBase(Scopetor, ExpressionLeaf, Copyable):
             )
         object.__setattr__(self, "_dtype", dtype_name)
         bounds = {k: parameters.pop(k) for k in ("lower", "upper", "constraint")
-                  if k in parameters and k not in dist_cls.parameter_names()}
+                  if k in parameters and k not in dist_cls.parameter_names()} \
+            if parameters else {}
         # Validate bounds and parameters before the variable joins its scope: a call that
         # fails leaves no half-made variable behind (it would take the name, so the corrected
         # call raised DuplicateNameError, and it would enter the model with default
