@@ -129,6 +129,24 @@ def make_constancy(neg_logp: Callable[[Any, Any], Any]) -> Callable[..., Any]:
     return jax.jit(run)
 
 
+def antithetic_points(mean: np.ndarray, sqrt_cov: Callable[[np.ndarray], Any],
+                      rng: np.random.Generator) -> np.ndarray | None:
+    """The check's ``2 PAIRS`` points ``mean +- offset`` (antithetic pairs: their mean is
+    ``mean`` up to rounding), each offset a draw of ``N(0, S)`` by ``sqrt_cov``; ``None``
+    when a point is not finite (the approximation has no usable draws).
+
+    Examples
+    --------
+    >>> pts = antithetic_points(np.zeros(3), lambda e: 2 * e, np.random.default_rng(0))
+    >>> pts.shape, bool(np.allclose(pts.mean(axis=0), 0.0))
+    ((8, 3), True)
+    """
+    eps = rng.standard_normal((PAIRS, mean.size))
+    offsets = np.asarray(sqrt_cov(eps), dtype=mean.dtype)
+    points = np.concatenate([mean + offsets, mean - offsets])
+    return points if np.all(np.isfinite(points)) else None
+
+
 def evaluate_constant(constancy: Callable[..., Any], mean: np.ndarray,
                       sqrt_cov: Callable[[np.ndarray], Any], solve: Callable[[np.ndarray], Any],
                       sites: list[Any], slices: dict[str, slice], data: Any,
@@ -161,10 +179,8 @@ def evaluate_constant(constancy: Callable[..., Any], mean: np.ndarray,
     """
     d = mean.size
     dtype = mean.dtype
-    eps = rng.standard_normal((PAIRS, d))
-    offsets = np.asarray(sqrt_cov(eps), dtype=dtype)
-    points = np.concatenate([mean + offsets, mean - offsets])
-    if not np.all(np.isfinite(points)):
+    points = antithetic_points(mean, sqrt_cov, rng)
+    if points is None:
         return None
     probe = rng.standard_normal(d).astype(dtype)
     diff, gradient = constancy(jnp.asarray(points), jnp.asarray(mean), jnp.asarray(probe), data)
@@ -322,10 +338,8 @@ def evaluate(run: Callable[..., Any], mean: np.ndarray, sqrt_cov: Callable[[np.n
     """
     d = mean.size
     dtype = mean.dtype
-    eps = rng.standard_normal((PAIRS, d))
-    offsets = np.asarray(sqrt_cov(eps), dtype=dtype)
-    points = np.concatenate([mean + offsets, mean - offsets])
-    if not np.all(np.isfinite(points)):
+    points = antithetic_points(mean, sqrt_cov, rng)
+    if points is None:
         return Curvature(status="the approximation's draws are not finite")
     rows, where = probes(slices, d, rng)
     x, step, residual, curvature = run(jnp.asarray(points), jnp.asarray(rows, dtype), data)
