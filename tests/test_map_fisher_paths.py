@@ -254,3 +254,26 @@ def test_matrix_free_check_of_a_non_gaussian_posterior_takes_the_full_path():
         model = MAPFisherModel(g, data, seed=0, max_dense_dimension=10, check=True).solve()
     assert not model.dense and model.curvature.status == "ok"
     assert model.curvature.variance_ratio["'ar1/s'"] > VARIANCE_FACTOR
+
+
+def test_matrix_free_draws_meet_the_accuracy_their_number_asks_for(wide):
+    """Each call's draws are within ``lanczos_tolerance(n)`` of the exact ``H^{-1/2} eps``
+    (dense eigh of the exact Hessian), the calibrated step count grows as the accuracy asked
+    for tightens, and both stay below the ``lanczos_steps`` of the calibrating chunk."""
+    from bayesgraph.core.model.map_fisher import lanczos_tolerance
+
+    _, dense, free, _, _ = wide
+    evals, evecs = np.linalg.eigh(np.linalg.inv(dense._covariance))
+    inverse_sqrt = (evecs / np.sqrt(evals)) @ evecs.T
+    eps = np.random.default_rng(7).standard_normal((8, free.dimension))
+    want = eps @ inverse_sqrt
+    steps = {}
+    for n in (100, 20_000):
+        tol = lanczos_tolerance(n)
+        with free._precision():
+            got = free._flat_draws(eps, tol)
+        steps[n] = free.lanczos_steps_used
+        error = np.linalg.norm(got - want, axis=1) / np.linalg.norm(want, axis=1)
+        assert np.all(error <= 3 * tol), (n, tol, error.max())
+    assert lanczos_tolerance(100) == 1e-3 and lanczos_tolerance(20_000) == pytest.approx(1e-4)
+    assert steps[100] < steps[20_000] < min(free.lanczos_steps, free.dimension)

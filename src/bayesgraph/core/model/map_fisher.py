@@ -15,8 +15,9 @@ Two paths, chosen by the number ``d`` of unobserved scalars:
 * **matrix-free** (larger ``d``, e.g. a pedigree of ten thousand persons, whose Hessian is
   sparse but whose dense form would not fit): ``H`` is never formed. Draws are
   ``z + H^{-1/2} eps`` computed by the Lanczos method from Hessian-vector products
-  (``lanczos_steps``, default 100, for the first 16 draws after each solve; later draws take
-  the fewest steps within :data:`LANCZOS_TOLERANCE` of those on every one of the first 16;
+  (``lanczos_steps``, default 100, for the first chunk of draws after each solve; every draw
+  then takes the fewest steps within a relative :func:`lanczos_tolerance` of those on every
+  draw of that chunk: 1e-3 for up to 200 draws, far below their Monte-Carlo error;
   a :class:`ConvergenceWarning` says when the draws have not settled; chunks of 4 draws
   from ``d = 10,000`` on, whose Lanczos vectors are kept, so each step is one
   Hessian-vector product, when they fit in :data:`BASIS_VALUES`, else regenerated);
@@ -111,11 +112,43 @@ SMALL_CHUNK_DIMENSION = 10_000
 BASIS_VALUES = 2 ** 23
 #: folds of the cross-fitted control variate of the matrix-free variances (module docstring)
 VARIANCE_FOLDS = 10
-#: the matrix-free path's draws after the first chunk use the fewest Lanczos steps whose
-#: result is within this relative distance of the ``lanczos_steps`` one on every draw of the
-#: first chunk (100 times below the 1e-4 that warns; Monte-Carlo errors of variances from 100
-#: draws are 14 %)
-LANCZOS_TOLERANCE = 1e-6
+#: the matrix-free path's draws use the fewest Lanczos steps whose result is within a
+#: relative distance ``tol`` of the ``lanczos_steps`` one on every draw of the first chunk
+#: after each solve; ``tol`` (:func:`lanczos_tolerance`) is LANCZOS_SHARE of the plain
+#: Monte-Carlo error ``sqrt(2 / n)`` of a variance from ``n`` draws, at most
+#: LANCZOS_MAX_TOLERANCE: 1e-3 up to 200 draws, 4.5e-4 at 1,000, 1.4e-4 at 10,000
+#: (measured on the pedigree of 10^4 persons: 25 steps at 1e-3 against 55 at 1e-6)
+LANCZOS_SHARE = 0.01
+LANCZOS_MAX_TOLERANCE = 1e-3
+
+
+def lanczos_tolerance(n_samples: int) -> float:
+    """The relative accuracy of the matrix-free draws of a call for ``n_samples`` draws.
+
+    A draw ``u`` with a relative error ``tol`` moves a variance estimate by at most about
+    ``2 tol`` (relative), 1/50 of the plain Monte-Carlo error ``sqrt(2 / n)`` of ``n`` draws
+    (module docstring); the cross-fitted control variate of the variances is exact for a
+    coordinate independent of the others whatever the draws' error.
+
+    Examples
+    --------
+    >>> lanczos_tolerance(100), round(lanczos_tolerance(10_000), 6)
+    (0.001, 0.000141)
+    """
+    return min(LANCZOS_MAX_TOLERANCE, LANCZOS_SHARE * float(np.sqrt(2.0 / max(1, n_samples))))
+
+
+def settle_limit(tol: float) -> float:
+    """The largest change over the last quarter of a draw's Lanczos steps that is not
+    warned about: ``10 tol^(3/4)``. Where the error falls geometrically from O(1) to ``tol``
+    over ``j`` steps, the result of ``j - j/4`` steps is off by about ``tol^(3/4)``.
+
+    Examples
+    --------
+    >>> round(settle_limit(1e-4), 6)
+    0.01
+    """
+    return 10.0 * tol ** 0.75
 
 
 class MAPFisherModel(MAPModel):
@@ -127,9 +160,9 @@ class MAPFisherModel(MAPModel):
         Largest number of unobserved scalars for which the dense Hessian is formed (its
         memory grows as the square); above it the matrix-free path runs (module docstring).
     lanczos_steps : int
-        Lanczos steps per draw in the matrix-free path: all of them for the first chunk of
-        draws after each solve, at most that many (``lanczos_steps_used``, the fewest within
-        :data:`LANCZOS_TOLERANCE` of the full result on that chunk) for the later ones.
+        Lanczos steps of the first chunk of matrix-free draws after each solve; every draw
+        then runs the fewest steps (``lanczos_steps_used``) whose result is within
+        :func:`lanczos_tolerance` of the full one on every draw of that chunk.
     cg_tolerance : float, optional
         Relative residual of the conjugate-gradient solves of :meth:`get_covariance` in the
         matrix-free path; default 1e-10 in float64, 1e-5 in float32.
@@ -169,8 +202,10 @@ class MAPFisherModel(MAPModel):
         self.curvature: curvature.Curvature | None = None
         self.max_dense_dimension = int(max_dense_dimension)
         #: matrix-free path: the Lanczos steps of the draws after the first chunk, set by the
-        #: first chunk after each solve() (:data:`LANCZOS_TOLERANCE`)
+        #: first chunk after each solve() (:func:`lanczos_tolerance`)
         self.lanczos_steps_used: int | None = None
+        self._calibration: tuple[np.ndarray, np.ndarray] | None = None
+        self._settled: dict[float, int] = {}
         self.lanczos_steps = int(lanczos_steps)
         if self.lanczos_steps < 2:
             raise OptionError(f"lanczos_steps must be at least 2, got {lanczos_steps!r}")
@@ -289,7 +324,7 @@ class MAPFisherModel(MAPModel):
         return super().solve()
 
     def _after_fit(self, extras: Any) -> None:
-        self.lanczos_steps_used = None
+        self.lanczos_steps_used, self._calibration, self._settled = None, None, {}
         if not self.dense:
             if self._checking() and self.dimension:
                 self._check_curvature()
@@ -384,30 +419,38 @@ class MAPFisherModel(MAPModel):
             curvature.warn(type(self).__name__, off, VARIANCE_FACTOR, CURVATURE_SHIFT,
                            "ADVIModel(guide='full-rank') or ")
 
-    def _flat_draws(self, eps: np.ndarray) -> np.ndarray:
-        """``H^{-1/2} eps`` (rows) by the matrix-free path's Lanczos method (NaN where the
-        Hessian is not positive definite)."""
+    def _flat_draws(self, eps: np.ndarray, tol: float | None = None) -> np.ndarray:
+        """``H^{-1/2} eps`` (rows) by the matrix-free path's Lanczos method to relative
+        accuracy ``tol`` (default :func:`lanczos_tolerance` of the number of rows; NaN where
+        the Hessian is not positive definite)."""
         chunk = self._chunk()
+        tol = lanczos_tolerance(eps.shape[0]) if tol is None else tol
         pieces = []
         for start in range(0, eps.shape[0], chunk):
             rows = min(chunk, eps.shape[0] - start)
             padded = np.zeros((chunk, self.dimension))
             padded[:rows] = eps[start:start + rows]
-            u, _ = self._flat_chunk(jnp.asarray(padded, self._z.dtype), rows)
+            u, _ = self._flat_chunk(jnp.asarray(padded, self._z.dtype), rows, tol)
             if u is None:
                 return np.full(eps.shape, np.nan)
             pieces.append(np.asarray(u)[:rows])
         return np.concatenate(pieces)
 
-    def _flat_chunk(self, eps: Any, rows: int) -> tuple[Any, float]:
-        """``H^{-1/2} eps`` for a chunk of right-hand sides (device array; ``None`` where the
-        Lanczos method met a non-positive curvature) and how much it changed over the last
-        quarter of the Lanczos steps. The Lanczos vectors are kept (one pass of products)
-        when they fit in :data:`BASIS_VALUES` values, else regenerated (two passes)."""
+    def _flat_chunk(self, eps: Any, rows: int, tol: float) -> tuple[Any, float]:
+        """``H^{-1/2} eps`` for a chunk of right-hand sides to relative accuracy ``tol``
+        (device array; ``None`` where the Lanczos method met a non-positive curvature) and
+        how much it changed over the last quarter of the Lanczos steps. The Lanczos vectors
+        are kept (one pass of products) when they fit in :data:`BASIS_VALUES` values, else
+        regenerated (two passes, the second one only as long as ``tol`` needs)."""
         dtype = self._z.dtype
-        k = self._steps_now()
+        k = self._steps_for(tol) or self._full_steps()
         keep = eps.shape[0] * k * self.dimension <= BASIS_VALUES
-        alphas, betas, norms, basis = self._lanczos(eps, rows, keep)
+        alphas, betas, norms, basis = self._lanczos(eps, rows, keep, k)
+        j = self._steps_for(tol) or k  # the first chunk calibrates: fewer steps may do
+        self.lanczos_steps_used = j
+        if j < k:
+            alphas, betas = alphas[:, :j], betas[:, :j]
+            basis = None if basis is None else basis[:, :j]
         coef, early, smallest = self._coefficients(alphas, betas, rows)
         if not smallest > 0:
             return None, 0.0
@@ -433,28 +476,34 @@ class MAPFisherModel(MAPModel):
         coef[:rows], early[:rows], smallest = coefficients(a[:rows], b[:rows])
         return coef, early, smallest
 
-    def _steps_now(self) -> int:
-        """Lanczos steps of the next chunk: ``lanczos_steps`` until the first chunk after
-        solve() has set ``lanczos_steps_used``."""
-        steps = self.lanczos_steps if self.lanczos_steps_used is None else min(
-            self.lanczos_steps_used, self.lanczos_steps)
-        return max(1, min(steps, self.dimension))
+    def _full_steps(self) -> int:
+        """The calibrating chunk's Lanczos steps: ``lanczos_steps``, at most the dimension."""
+        return max(1, min(self.lanczos_steps, self.dimension))
 
-    def _lanczos(self, eps: Any, rows: int, keep: bool) -> tuple[Any, Any, Any, Any]:
-        """The Lanczos tridiagonals of a chunk of right-hand sides (and, with ``keep``, the
-        Lanczos vectors): ``lanczos_steps`` steps for the first chunk after solve(), which
-        also sets ``lanczos_steps_used`` (the fewest steps within :data:`LANCZOS_TOLERANCE`
-        of it on every draw of that chunk; the Krylov error depends on the spectrum of
-        ``H``, not on the Gaussian right-hand side), and that many for every later chunk.
-        ``rows``: the leading rows of ``eps`` that are draws (the rest is zero padding,
-        which has no Krylov space)."""
-        first = self.lanczos_steps_used is None
-        out = self._fns["lanczos"](self._z, eps, self._data, k=self._steps_now(), basis=keep)
+    def _steps_for(self, tol: float) -> int | None:
+        """The fewest Lanczos steps within ``tol`` of the ``lanczos_steps`` result on every
+        draw of the calibrating chunk (``None`` before it ran). The Krylov error depends on
+        the spectrum of ``H``, not on the Gaussian right-hand side, so one chunk calibrates
+        every later one, for every tolerance (cached)."""
+        if self._calibration is None:
+            return None
+        if tol not in self._settled:
+            self._settled[tol] = settled_steps(*self._calibration, tol)
+        return self._settled[tol]
+
+    def _lanczos(self, eps: Any, rows: int, keep: bool, k: int) -> tuple[Any, Any, Any, Any]:
+        """``k`` steps of the Lanczos tridiagonals of a chunk of right-hand sides (and, with
+        ``keep``, the Lanczos vectors). The first chunk after solve() (``lanczos_steps``
+        steps) becomes the calibration of :meth:`_steps_for`. ``rows``: the leading
+        rows of ``eps`` that are draws (the rest is zero padding, which has no Krylov
+        space)."""
+        first = self._calibration is None
+        out = self._fns["lanczos"](self._z, eps, self._data, k=k, basis=keep)
         alphas, betas, norms, basis = out if keep else (*out, None)
         if first:
             a, b = np.asarray(alphas)[:rows], np.asarray(betas)[:rows]
             if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
-                self.lanczos_steps_used = settled_steps(a, b, LANCZOS_TOLERANCE)
+                self._calibration = (a, b)
         return alphas, betas, norms, basis
 
     # -- draws ------------------------------------------------------------------------------
@@ -472,12 +521,12 @@ class MAPFisherModel(MAPModel):
         draws of each chunk that count; warns after the last chunk when the draws had not
         settled over their Lanczos steps."""
         worst = 0.0
-        chunk = self._chunk()
+        chunk, tol = self._chunk(), lanczos_tolerance(n_samples)
         for start in range(0, n_samples, chunk):
             key, sub = jax.random.split(key)
             eps = jax.random.normal(sub, (chunk, self.dimension), self._z.dtype)
             count = min(chunk, n_samples - start)
-            u, change = self._flat_chunk(eps, count)
+            u, change = self._flat_chunk(eps, count, tol)
             if u is None:
                 raise ConvergenceError(
                     "MAPFisherModel: the Hessian at the MAP point is not positive definite "
@@ -486,11 +535,14 @@ class MAPFisherModel(MAPModel):
                     "data, or a mode on a ridge, causes this; give data or a proper prior")
             worst = max(worst, change)
             yield u, count
-        if worst > 1e-4:
+        full = self._full_steps()  # the calibration had not settled within tol at its end
+        unsettled = full < self.dimension and self._steps_for(tol) == full
+        if worst > settle_limit(tol) or unsettled:
             warn_user(
-                f"MAPFisherModel: the matrix-free draws changed by a relative {worst:.2g} over "
-                f"the last quarter of their Lanczos steps (at most {self.lanczos_steps}); "
-                "raise lanczos_steps for accurate draws", ConvergenceWarning, stacklevel=5)
+                f"MAPFisherModel: the matrix-free draws had not settled: they changed by a "
+                f"relative {worst:.2g} over the last quarter of their Lanczos steps (at most "
+                f"{self.lanczos_steps}; accuracy asked: {tol:.2g}); raise lanczos_steps for "
+                "accurate draws", ConvergenceWarning, stacklevel=5)
 
     def _draw_matrix_free(self, key: Any, n_samples: int) -> dict[str, np.ndarray]:
         pieces = [{k: np.asarray(v)[:count]
