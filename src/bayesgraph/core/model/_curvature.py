@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bayesgraph._warn import warn_user
+from bayesgraph.core.model._hosts import to_host
 from bayesgraph.exceptions import ApproximationWarning
 
 __all__ = ["Curvature", "make_curvature", "make_constancy", "probes", "evaluate",
@@ -142,7 +143,7 @@ def antithetic_points(mean: np.ndarray, sqrt_cov: Callable[[np.ndarray], Any],
     ((8, 3), True)
     """
     eps = rng.standard_normal((PAIRS, mean.size))
-    offsets = np.asarray(sqrt_cov(eps), dtype=mean.dtype)
+    offsets = to_host(sqrt_cov(eps), dtype=mean.dtype)
     points = np.concatenate([mean + offsets, mean - offsets])
     return points if np.all(np.isfinite(points)) else None
 
@@ -186,8 +187,8 @@ def evaluate_constant(constancy: Callable[..., Any], mean: np.ndarray,
     diff, gradient = constancy(jnp.asarray(points), jnp.asarray(mean), jnp.asarray(probe), data)
     if not float(diff) <= np.sqrt(np.finfo(dtype).eps):
         return None
-    gradient = np.asarray(gradient)
-    step = np.asarray(solve(-gradient), dtype=np.float64)
+    gradient = to_host(gradient)
+    step = to_host(solve(-gradient), dtype=np.float64)
     distance = float(np.sqrt(max(float(np.dot(step, -gradient)), 0.0)))
     if not np.isfinite(distance):
         return None
@@ -267,7 +268,7 @@ def probes(slices: dict[str, slice], dimension: int, rng: np.random.Generator
         mask = np.zeros(dimension, bool)
         mask[sl] = True
         where[name] = (np.arange(start, len(rows)), mask)
-    return np.asarray(rows).reshape(-1, dimension), where
+    return to_host(rows).reshape(-1, dimension), where
 
 
 @dataclass
@@ -343,14 +344,14 @@ def evaluate(run: Callable[..., Any], mean: np.ndarray, sqrt_cov: Callable[[np.n
         return Curvature(status="the approximation's draws are not finite")
     rows, where = probes(slices, d, rng)
     x, step, residual, curvature = run(jnp.asarray(points), jnp.asarray(rows, dtype), data)
-    x, step = np.asarray(x), np.asarray(step)
+    x, step = to_host(x), to_host(step)
     if not (float(curvature) > 0 and np.all(np.isfinite(x)) and np.all(np.isfinite(step))):
         return Curvature(status="the mean Hessian over the approximation is not positive "
                                 "definite (the posterior is not log-concave there)")
     if float(residual) > 1e-3:
         return Curvature(status=f"conjugate gradients stopped at relative residual "
                                 f"{float(residual):.2g}")
-    s_rows = np.asarray(cov(rows))
+    s_rows = to_host(cov(rows))
     best = np.einsum("kd,kd->kd", rows, x)      # v_i (A^{-1} v)_i per coordinate
     guide = np.einsum("kd,kd->kd", rows, s_rows)
     squares = rows ** 2

@@ -408,6 +408,71 @@ def allgather(value: np.ndarray) -> np.ndarray:
         return np.asarray(multihost_utils.process_allgather(value))
 
 
+def to_host(value: Any, dtype: Any = None, *, rows: slice | None = None, axis: int = 0
+            ) -> np.ndarray:
+    """A device result as a numpy array, also when it is sharded across processes: the one
+    way model code reads arrays that can span several processes (the optimiser's vector,
+    site values, draws, log-likelihoods).
+
+    Without ``rows``: the global array. An array this process can read whole (fully
+    addressable, or replicated) goes straight to ``np.asarray`` (one process, one device:
+    nothing else happens); one sharded across processes is gathered
+    (``process_allgather``, a collective: every process reads the same arrays in the same
+    order, as every process runs the same model code).
+
+    With ``rows`` (this process's rows with :class:`LocalRows`, ``model.rows``): only
+    those rows along ``axis``, taken from this process's own shards when they hold them
+    (the rows of a per-row result sharded along the rows never leave their process); all
+    rows when ``rows`` covers them.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> to_host(jnp.arange(6).reshape(2, 3), rows=slice(1, 3), axis=1).tolist()
+    [[1, 2], [4, 5]]
+    >>> to_host([1, 2], np.float64)
+    array([1., 2.])
+    """
+    if rows is not None:
+        n = np.shape(value)[axis]
+        start, stop, _ = rows.indices(n)
+        if (start, stop) != (0, n):
+            mine = _own_rows(value, axis, start, stop)
+            if mine is None:
+                mine = to_host(value)[(slice(None),) * axis + (slice(start, stop),)]
+            return mine if dtype is None else np.asarray(mine, dtype)
+    if isinstance(value, jax.Array) and not (value.is_fully_addressable
+                                             or value.is_fully_replicated):
+        from jax.experimental import multihost_utils
+
+        with jax.enable_x64(True):  # an identity: the array keeps its dtype
+            value = multihost_utils.process_allgather(value, tiled=True)
+    return np.asarray(value, dtype)
+
+
+def _own_rows(value: Any, axis: int, start: int, stop: int) -> np.ndarray | None:
+    """Rows ``start:stop`` along ``axis`` from the shards this process holds, or ``None`` when
+    they do not cover them (then the caller gathers)."""
+    if not isinstance(value, jax.Array) or value.is_fully_addressable or (
+            value.is_fully_replicated):
+        return np.asarray(value)[(slice(None),) * axis + (slice(start, stop),)]
+    shape = list(value.shape)
+    shape[axis] = stop - start
+    out = np.empty(shape, value.dtype)
+    seen, covered = set(), 0
+    for shard in value.addressable_shards:
+        index = tuple(s.indices(n)[:2] for s, n in zip(shard.index, value.shape, strict=True))
+        lo, hi = index[axis]
+        if index in seen or lo < start or hi > stop:
+            continue
+        seen.add(index)
+        target = tuple(slice(a - start, b - start) if i == axis else slice(a, b)
+                       for i, (a, b) in enumerate(index))
+        out[target] = np.asarray(shard.data)
+        covered += int(np.prod([b - a for a, b in index], dtype=np.int64))
+    return out if covered == out.size else None
+
+
 def _gather_ragged(arrays: Mapping[str, np.ndarray], gather: Callable[[np.ndarray], np.ndarray]
                    ) -> dict[str, list[np.ndarray]]:
     """Every process's arrays of different lengths (padded with -1 for the exchange)."""

@@ -46,6 +46,7 @@ from bayesgraph.core.model._common import (
     show_progress,
     site_values,
 )
+from bayesgraph.core.model._hosts import to_host
 from bayesgraph.core.model._optimize import make_solver
 from bayesgraph.core.model._resources import chunk_size
 from bayesgraph.core.model.base import ModelBase
@@ -406,8 +407,8 @@ class ADVIModel(ModelBase):
         with self._precision():
             z0 = self._valid_start()
             mode, whiten, _ = self._fns["laplace"](z0, self._data)
-            if not (np.all(np.isfinite(np.asarray(mode)))
-                    and np.all(np.isfinite(np.asarray(whiten)))):
+            if not (np.all(np.isfinite(to_host(mode)))
+                    and np.all(np.isfinite(to_host(whiten)))):
                 raise ConvergenceError(
                     f"{type(self).__name__}: the Laplace start is not finite; give "
                     "initial_values or check that data lie in the support of their "
@@ -425,7 +426,7 @@ class ADVIModel(ModelBase):
                     state, part, average = self._fns["run"](
                         state, self._next_key(), jnp.asarray(lr, mode.dtype), mode, whiten,
                         self._data, length)
-                    part = np.asarray(part, dtype=np.float64)
+                    part = to_host(part, dtype=np.float64)
                     losses.append(part)
                     done += length
                     if bar is not None:
@@ -480,11 +481,11 @@ class ADVIModel(ModelBase):
             np.clip(self.loss_history.size * self.num_particles // 4, low, high))
         with self._precision():
             q = self._q()
-            z = np.asarray(q.sample(self._next_key(), (draws,)))
-            log_q = np.asarray(q.log_prob(jnp.asarray(z)))
+            z = to_host(q.sample(self._next_key(), (draws,)))
+            log_q = to_host(q.log_prob(jnp.asarray(z)))
             chunk = chunk_size(draws, max(1, self.n_data) * 16)
             log_p = np.concatenate([
-                np.asarray(self._fns["logp_batch"](jnp.asarray(z[i:i + chunk]), self._data))
+                to_host(self._fns["logp_batch"](jnp.asarray(z[i:i + chunk]), self._data))
                 for i in range(0, draws, chunk)])
         result = importance.check(z, log_p - log_q, self.program.latent_sites,
                                   self._layout.slices(), SHIFT_LIMIT, SD_LIMIT)
@@ -497,7 +498,7 @@ class ADVIModel(ModelBase):
 
     def _q_operators(self) -> tuple[Any, Any, np.ndarray]:
         """``eps -> S^{1/2} eps``, ``V -> V S`` and ``diag(S)`` of the fitted Gaussian."""
-        p = {k: np.asarray(v) for k, v in self.params.items()}
+        p = {k: to_host(v) for k, v in self.params.items()}
         if self.guide_name == "mean-field":
             scale = p["scale"]
             return (lambda e: e * scale), (lambda v: v * scale**2), scale**2
@@ -521,7 +522,7 @@ class ADVIModel(ModelBase):
         sqrt_cov, cov, variances = self._q_operators()
         with self._precision():
             self.curvature = curvature.evaluate(
-                self._fns["curvature"], np.asarray(self.params["loc"]), sqrt_cov, cov,
+                self._fns["curvature"], to_host(self.params["loc"]), sqrt_cov, cov,
                 self.program.latent_sites, self._layout.slices(), self._data,
                 self._rng, variances)
         off = self.curvature.off(VARIANCE_FACTOR, CURVATURE_SHIFT)
@@ -539,9 +540,9 @@ class ADVIModel(ModelBase):
         """Per flat coordinate: did the location or log-scale move beyond ``tolerance``?"""
         if previous is None:
             return None
-        moved = np.abs(np.asarray(average["a"]) - np.asarray(previous["a"]))
+        moved = np.abs(to_host(average["a"]) - to_host(previous["a"]))
         key = "m" if "m" in average else "c"
-        scale = np.abs(np.asarray(average[key]) - np.asarray(previous[key]))
+        scale = np.abs(to_host(average[key]) - to_host(previous[key]))
         if scale.ndim == 2:  # full-rank: the row of each coordinate
             scale = scale.max(axis=1)
         return (moved > self.tolerance) | (scale > self.tolerance)
@@ -557,18 +558,18 @@ class ADVIModel(ModelBase):
 
     def _public(self, fitted: Any) -> dict[str, np.ndarray]:
         """The Gaussian on the flat unconstrained vector, in plain coordinates."""
-        mode, whiten = np.asarray(self._mode), np.asarray(self._whiten)
-        a = np.asarray(fitted["a"])
+        mode, whiten = to_host(self._mode), to_host(self._whiten)
+        a = to_host(fitted["a"])
         if self.guide_name == "full-rank":
-            m = np.asarray(fitted["m"])
+            m = to_host(fitted["m"])
             m = np.tril(m, -1) + np.diag(np.exp(np.diagonal(m)))
             return {"loc": mode + whiten @ a, "scale_tril": whiten @ m}
         out = {"loc": mode + whiten * a}
         if self.guide_name == "mean-field":
-            out["scale"] = whiten * np.exp(np.asarray(fitted["c"]))
+            out["scale"] = whiten * np.exp(to_host(fitted["c"]))
         else:
-            out["cov_diag"] = (whiten * np.exp(np.asarray(fitted["c"]))) ** 2
-            out["cov_factor"] = whiten[:, None] * np.asarray(fitted["w"])
+            out["cov_diag"] = (whiten * np.exp(to_host(fitted["c"]))) ** 2
+            out["cov_factor"] = whiten[:, None] * to_host(fitted["w"])
         return out
 
     def _check(self, moving_now: list[str]) -> None:
@@ -599,4 +600,4 @@ class ADVIModel(ModelBase):
             keys = jax.random.split(key, n_samples)
             draws = self._fns["draw"](self._mode, self._whiten, self._fitted, keys,
                                       self._data)
-            return {k: np.asarray(v) for k, v in draws.items()}
+            return {k: to_host(v) for k, v in draws.items()}

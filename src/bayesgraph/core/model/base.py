@@ -360,7 +360,8 @@ class ModelBase:
                 out[name] = computed[g][:, m]
                 continue
             if spec.role == "latent":
-                out[name] = sites[spec.site][:, m]
+                value = sites[spec.site][:, m]  # every row: latent values are replicated
+                out[name] = value[:, self.rows] if spec.dynamic and self._split_rows else value
                 continue
             data = self._grouped_data.values[spec.name][m]
             if observed_fill is not None:
@@ -384,8 +385,8 @@ class ModelBase:
                 "deterministic-fixed", wanted)
             with self._precision():
                 out = fixed(self._data)
-            return {g: np.broadcast_to(np.asarray(v), (n, *np.shape(v)))
-                    for g, v in out.items()}
+            host = {g: self._host_group(g, v, 1) for g, v in out.items()}
+            return {g: np.broadcast_to(v, (n, *v.shape)) for g, v in host.items()}
 
         def build():
             def run(latents, data):
@@ -412,8 +413,27 @@ class ModelBase:
                 padded = np.concatenate([idx, np.repeat(idx[-1:], chunk - len(idx))])
                 latents = {k: jnp.asarray(v[padded]) for k, v in sites.items()}
                 out = run(latents, padded)
-                pieces.append({g: np.asarray(v)[:len(idx)] for g, v in out.items()})
+                pieces.append({g: self._host_group(g, v, 2)[:len(idx)] for g, v in out.items()})
         return {g: np.concatenate([p[g] for p in pieces]) for g in pieces[0]}
+
+    @property
+    def _split_rows(self) -> bool:
+        """Whether this process answers for some rows only (``LocalRows`` in a multi-process
+        run): per-row results are then its rows, ``self.rows``."""
+        return (self.rows.start, self.rows.stop) != (0, self.n_data)
+
+    @property
+    def _n_rows(self) -> int:
+        """How many rows this process's per-row results have (``n_data`` but with
+        ``LocalRows`` in a multi-process run)."""
+        return self.rows.stop - self.rows.start
+
+    def _host_group(self, g: int, value: Any, axis: int) -> np.ndarray:
+        """A device result of group ``g`` (rows along ``axis`` when per-row) as numpy: this
+        process's rows of a per-row group, else the whole (see :func:`hosts.to_host`)."""
+        if self.grouped.groups[g].dynamic:
+            return hosts.to_host(value, rows=self.rows, axis=axis)
+        return hosts.to_host(value)
 
     # -- predictive draws and pointwise log-likelihoods ------------------------------------
     def _likelihood_names(self) -> list[str]:
@@ -477,7 +497,7 @@ class ModelBase:
                 continue
             value = value.astype(np.float64)
             if len(positions):
-                full = self.spec.variable(name).full_shape(self.n_data)
+                full = self.spec.variable(name).full_shape(self._n_rows)
                 per_entry = int(np.prod(full[value.ndim - 1:], dtype=np.int64))
                 value.reshape(n, -1)[:, np.unique(np.asarray(positions) // per_entry)] = np.nan
             result[name] = value

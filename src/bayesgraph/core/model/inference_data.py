@@ -285,13 +285,17 @@ def _entries(model: Any, name: str, group: str, array: np.ndarray
         return None
     lead = 2 if group in _SAMPLED else 0
     flat = array.reshape(*array.shape[:lead], -1)
-    full = model.spec.variable(name).full_shape(model.n_data)
+    full = model.spec.variable(name).full_shape(model._n_rows)
     per_entry = int(np.prod(full, dtype=np.int64)) // flat.shape[-1]  # >1: vector densities
     holes = np.unique(missing // per_entry)
+    # coordinates over all rows: with LocalRows this process's rows start at model.rows.start
+    first = model.rows.start if model.spec.variable(name).dynamic else 0
     if group in ("posterior", "prior"):
-        return f"{variable_name(name)}_missing", missing, flat[..., missing]
+        per_row = int(np.prod(full, dtype=np.int64)) // max(full[0], 1) if first else 0
+        return f"{variable_name(name)}_missing", missing + first * per_row, flat[..., missing]
     kept = np.setdiff1d(np.arange(flat.shape[-1]), holes)
-    return f"{variable_name(name)}_observed", kept, flat[..., kept]
+    per_row = flat.shape[-1] // max(full[0], 1) if first else 0
+    return f"{variable_name(name)}_observed", kept + first * per_row, flat[..., kept]
 
 
 def _dataset(model: Any, values: dict[str, np.ndarray], group: str) -> Any:
@@ -324,7 +328,7 @@ def _dataset(model: Any, values: dict[str, np.ndarray], group: str) -> Any:
         first = np.asarray(next(iter(values.values())))
         coords.update(chain=np.arange(first.shape[0]), draw=np.arange(first.shape[1]))
     if any("example" in dims for dims, _ in data_vars.values()):
-        coords["example"] = np.arange(model.n_data)
+        coords["example"] = np.arange(model.rows.start, model.rows.stop)  # global rows
     return xr.Dataset(data_vars, coords=coords, attrs=_attrs(model))
 
 

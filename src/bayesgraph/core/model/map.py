@@ -37,6 +37,7 @@ from bayesgraph.core.model._common import (
     site_values,
     tolerance_for,
 )
+from bayesgraph.core.model._hosts import to_host
 from bayesgraph.core.model._layout import Layout
 from bayesgraph.core.model._optimize import (
     SOLVERS,
@@ -204,9 +205,9 @@ class MAPModel(ModelBase):
                 result, sites, extras = self._fns["refine"](result, self._data)
             if self.dimension:
                 converged = self._check(result)
-                self._warn_at_boundary(np.asarray(result.z), sites, converged)
+                self._warn_at_boundary(to_host(result.z), sites, converged)
             self._z = result.z
-            self._sites = {k: np.asarray(v) for k, v in sites.items()}
+            self._sites = {k: to_host(v) for k, v in sites.items()}
         self._solved = True
         self._after_fit(extras)
         return self
@@ -220,7 +221,7 @@ class MAPModel(ModelBase):
         iterations, stalled = int(result.iterations), bool(result.stalled)
         self.optimisation = {"objective": value, "grad_norm": gnorm, "iterations": iterations,
                              "solver": self.solver}
-        if not (np.isfinite(value) and np.all(np.isfinite(np.asarray(result.z)))):
+        if not (np.isfinite(value) and np.all(np.isfinite(to_host(result.z)))):
             raise ConvergenceError(
                 f"{type(self).__name__}: the optimisation failed: the negative log-density is "
                 f"{value} after {iterations} iterations. Check that data lie in the support "
@@ -274,7 +275,7 @@ class MAPModel(ModelBase):
             moved = np.repeat(z[None], len(probes) + 1, axis=0)  # row 0: the mode itself
             for row, (_, j) in enumerate(probes, start=1):
                 moved[row, j] += np.sign(z[j])
-            values = np.asarray(self._fns["probe"](jnp.asarray(moved), self._data))
+            values = to_host(self._fns["probe"](jnp.asarray(moved), self._data))
             rise = values[1:] - values[0]
             for (name, j), r in zip(probes, rise):
                 if name not in hits and not r >= PROBE_RISE:
@@ -283,7 +284,7 @@ class MAPModel(ModelBase):
             labels = []
             for site in self.program.latent_sites:
                 if site.name in hits:
-                    value = np.asarray(sites[site.name]).reshape(-1)
+                    value = to_host(sites[site.name]).reshape(-1)
                     at = min(hits[site.name], value.size - 1)
                     labels.append(f"{site.label} (at {value[at]:.3g})")
             warn_user(

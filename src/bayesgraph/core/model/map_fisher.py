@@ -67,6 +67,7 @@ from bayesgraph.core.compiler.distributions import unbounded
 from bayesgraph.core.model import _curvature as curvature
 from bayesgraph.core.model import _importance as importance
 from bayesgraph.core.model._common import tolerance_for
+from bayesgraph.core.model._hosts import to_host
 from bayesgraph.core.model._krylov import (
     coefficients,
     combine,
@@ -330,8 +331,8 @@ class MAPFisherModel(MAPModel):
                 self._check_curvature()
             return
         hessian, chol, covariance = extras
-        if not np.all(np.isfinite(np.asarray(chol))):
-            diagonal = np.asarray(hessian).diagonal()
+        if not np.all(np.isfinite(to_host(chol))):
+            diagonal = to_host(hessian).diagonal()
             bad = [name for name, sl in self._layout.slices().items()
                    if np.any(diagonal[sl] <= 0)]
             self._solved = False
@@ -342,7 +343,7 @@ class MAPFisherModel(MAPModel):
                 + ". A variable with NoDistribution and no data, or a mode on a ridge, "
                 "causes this; give data or a proper prior"
             )
-        covariance = np.asarray(covariance)
+        covariance = to_host(covariance)
         spread = np.sqrt(np.maximum(covariance.diagonal(), 0.0))
         wide = [site.label for site in self.program.latent_sites
                 if not unbounded(site.distribution, site.spec.constraint)
@@ -371,11 +372,11 @@ class MAPFisherModel(MAPModel):
         weighted mean moves more than SHIFT_LIMIT sds or its sd by more than SD_LIMIT."""
         eps = self._rng.standard_normal((CHECK_DRAWS, self.dimension))
         with self._precision():
-            z0, chol = np.asarray(self._z), np.asarray(self._chol)
+            z0, chol = to_host(self._z), to_host(self._chol)
             z = z0 + scipy.linalg.solve_triangular(chol.T, eps.T, lower=False).T
             chunk = chunk_size(CHECK_DRAWS, max(1, self.n_data) * 16)
             log_p = np.concatenate([
-                np.asarray(self._fns["logp_batch"](jnp.asarray(z[i:i + chunk]), self._data))
+                to_host(self._fns["logp_batch"](jnp.asarray(z[i:i + chunk]), self._data))
                 for i in range(0, CHECK_DRAWS, chunk)])
         log_q = -0.5 * np.sum(eps**2, axis=1)
         result = importance.check(z, log_p - log_q, self.program.latent_sites,
@@ -392,9 +393,9 @@ class MAPFisherModel(MAPModel):
         ``self.curvature``; warns beyond VARIANCE_FACTOR and CURVATURE_SHIFT."""
         if not self.dimension:
             return
-        z = np.asarray(self._z)
+        z = to_host(self._z)
         if self.dense:
-            chol, cov = np.asarray(self._chol), np.asarray(self._covariance)
+            chol, cov = to_host(self._chol), to_host(self._covariance)
             sqrt_cov = lambda e: scipy.linalg.solve_triangular(  # noqa: E731
                 chol.T, e.T, lower=False).T
             apply, variances = (lambda v: v @ cov), cov.diagonal()
@@ -403,7 +404,7 @@ class MAPFisherModel(MAPModel):
 
             def apply(v):
                 columns = jnp.asarray(v, self._z.dtype)
-                return np.asarray(self._fns["covariance"](self._z, columns, self.cg_tolerance,
+                return to_host(self._fns["covariance"](self._z, columns, self.cg_tolerance,
                                                           self._data))
         with self._precision():
             found = None
@@ -433,7 +434,7 @@ class MAPFisherModel(MAPModel):
             u, _ = self._flat_chunk(jnp.asarray(padded, self._z.dtype), rows, tol)
             if u is None:
                 return np.full(eps.shape, np.nan)
-            pieces.append(np.asarray(u)[:rows])
+            pieces.append(to_host(u)[:rows])
         return np.concatenate(pieces)
 
     def _flat_chunk(self, eps: Any, rows: int, tol: float) -> tuple[Any, float]:
@@ -471,7 +472,7 @@ class MAPFisherModel(MAPModel):
         """:func:`coefficients` of the leading ``rows`` rows, zero for the padding rows (a
         zero right-hand side has no Krylov space: its zero tridiagonal made the smallest
         Ritz value 0, which read as an indefinite Hessian)."""
-        a, b = np.asarray(alphas), np.asarray(betas)
+        a, b = to_host(alphas), to_host(betas)
         coef, early = np.zeros(a.shape), np.zeros(a.shape)
         coef[:rows], early[:rows], smallest = coefficients(a[:rows], b[:rows])
         return coef, early, smallest
@@ -501,7 +502,7 @@ class MAPFisherModel(MAPModel):
         out = self._fns["lanczos"](self._z, eps, self._data, k=k, basis=keep)
         alphas, betas, norms, basis = out if keep else (*out, None)
         if first:
-            a, b = np.asarray(alphas)[:rows], np.asarray(betas)[:rows]
+            a, b = to_host(alphas)[:rows], to_host(betas)[:rows]
             if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
                 self._calibration = (a, b)
         return alphas, betas, norms, basis
@@ -513,7 +514,7 @@ class MAPFisherModel(MAPModel):
             if self.dense:
                 keys = jax.random.split(key, n_samples)
                 draws = self._fns["draw"](self._z, self._chol, keys, self._data)
-                return {k: np.asarray(v) for k, v in draws.items()}
+                return {k: to_host(v) for k, v in draws.items()}
             return self._draw_matrix_free(key, n_samples)
 
     def _matrix_free_chunks(self, key: Any, n_samples: int) -> Any:
@@ -545,7 +546,7 @@ class MAPFisherModel(MAPModel):
                 "accurate draws", ConvergenceWarning, stacklevel=5)
 
     def _draw_matrix_free(self, key: Any, n_samples: int) -> dict[str, np.ndarray]:
-        pieces = [{k: np.asarray(v)[:count]
+        pieces = [{k: to_host(v)[:count]
                    for k, v in self._fns["draw"](self._z, u, self._data).items()}
                   for u, count in self._matrix_free_chunks(key, n_samples)]
         return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
@@ -563,8 +564,8 @@ class MAPFisherModel(MAPModel):
         drawn = 0
         with self._precision():
             for u, count in self._matrix_free_chunks(self._next_key(), n_samples):
-                y = np.asarray(self._fns["control"](self._z, u, self._data), np.float64)[:count]
-                u = np.asarray(u, np.float64)[:count]
+                y = to_host(self._fns["control"](self._z, u, self._data), np.float64)[:count]
+                u = to_host(u, np.float64)[:count]
                 x = u * u
                 for name, value in (("x", x), ("y", y), ("xy", x * y), ("yy", y * y)):
                     for row in range(count):
@@ -600,12 +601,15 @@ class MAPFisherModel(MAPModel):
         _, member = self.grouped.locate(name)
         if site.partial:
             where, positions = self._member_slices[name]
-            return np.asarray(positions), start + np.arange(where.start, where.stop)
-        size = int(np.prod(self.spec.variable(name).full_shape(self.n_data), dtype=np.int64))
-        return np.arange(size), start + member * size + np.arange(size)
+            return to_host(positions), start + np.arange(where.start, where.stop)
+        var = self.spec.variable(name)
+        size = int(np.prod(var.full_shape(self.n_data), dtype=np.int64))
+        local = int(np.prod(var.full_shape(self._n_rows), dtype=np.int64))  # rows answered
+        first = self.rows.start * (size // max(self.n_data, 1)) if var.dynamic else 0
+        return np.arange(local), start + member * size + first + np.arange(local)
 
     def _variance_of(self, name: str, diagonal: np.ndarray) -> np.ndarray:
-        full = np.zeros(self.spec.variable(name).full_shape(self.n_data))
+        full = np.zeros(self.spec.variable(name).full_shape(self._n_rows))
         rows, columns = self._columns(name)
         full.reshape(-1)[rows] = diagonal[columns]
         return full
@@ -676,7 +680,7 @@ class MAPFisherModel(MAPModel):
             rows, columns = self._columns(name)
             rows_list.append(offset + rows)
             column_list.append(columns)
-            size = int(np.prod(var.full_shape(self.n_data), dtype=np.int64))
+            size = int(np.prod(var.full_shape(self._n_rows), dtype=np.int64))
             sizes.append(size)
             offset += size
         rows = np.concatenate(rows_list)
@@ -690,7 +694,7 @@ class MAPFisherModel(MAPModel):
             unit = np.zeros((columns.size, self.dimension))
             unit[np.arange(columns.size), columns] = 1.0
             with self._precision():
-                solved = np.asarray(self._fns["covariance"](
+                solved = to_host(self._fns["covariance"](
                     self._z, jnp.asarray(unit, self._z.dtype), self.cg_tolerance, self._data))
             block = solved[:, columns]
             block = (block + block.T) / 2

@@ -84,6 +84,7 @@ from bayesgraph.core.compiler.standardise import (
 )
 from bayesgraph.core.model import _curvature as curvature
 from bayesgraph.core.model._common import Layout, check_int, override, site_values, tolerance_for
+from bayesgraph.core.model._hosts import to_host
 from bayesgraph.core.model._optimize import SOLVERS, make_solver
 from bayesgraph.core.model.base import ModelBase
 from bayesgraph.core.scope import NamedObject
@@ -441,8 +442,8 @@ class MGVIModel(ModelBase):
                     self._record(result, bool(metric_ok), float(worst))
                     xi = result.z
                 self._check_last()
-                self._check_settled(np.asarray(previous), np.asarray(xi), np.asarray(sd),
-                                    np.asarray(error))
+                self._check_settled(to_host(previous), to_host(xi), to_host(sd),
+                                    to_host(error))
             if self.dimension:
                 x0, variances, curvature, metric_ok = self._fns['finalise'](xi, self._next_key(),
                                                                      self._data)
@@ -456,18 +457,18 @@ class MGVIModel(ModelBase):
             if not bool(metric_ok):
                 self._raise_singular()
             self._xi = xi
-            self._values_x0 = {k: np.asarray(v) for k, v in x0.items()}
+            self._values_x0 = {k: to_host(v) for k, v in x0.items()}
             self._exact: dict[str, np.ndarray] = {}
             if variances is not None:
-                tol = float(np.sqrt(np.finfo(np.asarray(xi).dtype).eps))
+                tol = float(np.sqrt(np.finfo(xi.dtype).eps))
                 for name, value in self._values_x0.items():
-                    var = np.asarray(variances[name])
+                    var = to_host(variances[name])
                     scale = float(np.max(np.abs(value), initial=0.0)
                                   + np.sqrt(np.max(var, initial=0.0)))
                     if float(curvature[name]) <= tol * max(scale, 1e-300):
                         self._exact[name] = var
-        self.source_means = {site: np.asarray(v)
-                             for site, v in self.layout.unravel(np.asarray(xi)).items()}
+        self.source_means = {site: to_host(v)
+                             for site, v in self.layout.unravel(to_host(xi)).items()}
         self._solved = True
         if self.check and self.dimension:
             self._check_curvature()
@@ -479,10 +480,10 @@ class MGVIModel(ModelBase):
         best Gaussian (as it is for a linear-Gaussian graph, where the metric is the
         Hessian)? Stored in ``self.curvature``; warns beyond VARIANCE_FACTOR and
         CURVATURE_SHIFT."""
-        xi = np.asarray(self._xi)
+        xi = to_host(self._xi)
         with self._precision():
             if self.dense:
-                metric = np.asarray(self._fns["metric"](self._xi, self._data))
+                metric = to_host(self._fns["metric"](self._xi, self._data))
                 try:
                     chol = np.linalg.cholesky(metric)
                 except np.linalg.LinAlgError:
@@ -495,11 +496,11 @@ class MGVIModel(ModelBase):
                 variances = None
 
                 def sqrt_cov(e):
-                    return np.asarray(self._fns["check_deltas"](
+                    return to_host(self._fns["check_deltas"](
                         self._xi, self._next_key(), e.shape[0], self._data))
 
                 def apply(v):
-                    return np.asarray(self._fns["metric_solve"](
+                    return to_host(self._fns["metric_solve"](
                         self._xi, jnp.asarray(v, self._xi.dtype), self._data))
             self.curvature = curvature.evaluate(
                 self._fns["curvature"], xi, sqrt_cov, apply, self.program.latent_sites,
@@ -516,7 +517,7 @@ class MGVIModel(ModelBase):
                                   "stalled": bool(result.stalled), "cg_misfit": worst})
         if not metric_ok:
             self._raise_singular()
-        if not (np.isfinite(value) and np.all(np.isfinite(np.asarray(result.z)))):
+        if not (np.isfinite(value) and np.all(np.isfinite(to_host(result.z)))):
             raise ConvergenceError(
                 f"MGVIModel: the sampled KL became {value} in iteration "
                 f"{len(self.optimisation)}. Check that data lie in the support of their "
@@ -585,7 +586,7 @@ class MGVIModel(ModelBase):
             if self.dimension == 0:
                 return {}
             draws = self._fns['draw'](self._xi, key, n_samples, self._data)
-            return {k: np.asarray(v) for k, v in draws.items()}
+            return {k: to_host(v) for k, v in draws.items()}
 
     def _output(self, name: str) -> str:
         """The key of ``name``'s values in the final state: its site, or its Dirac group."""
@@ -600,6 +601,9 @@ class MGVIModel(ModelBase):
         sites = {k: v[None] for k, v in field.items() if not k.startswith(_DIRAC)}
         deterministic = {int(k[len(_DIRAC):]): v[None] for k, v in field.items()
                          if k.startswith(_DIRAC)}
+        if self._split_rows:  # every row (gathered): this process answers for its rows
+            deterministic = {g: v[:, :, self.rows] if self.grouped.groups[g].dynamic else v
+                             for g, v in deterministic.items()}
         values = self._values(sites, names, 1, deterministic=deterministic, observed_fill=fill)
         return {k: v[0].astype(np.float64) for k, v in values.items()}
 
