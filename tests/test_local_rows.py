@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
@@ -241,21 +242,87 @@ def _fit(rows: slice | None) -> dict[str, list]:
     return out
 
 
-def _worker(port: int, process: int, uneven: bool) -> None:
+def _per_row_graph():
+    with Graph("p") as g:
+        a = StaticVariable("a", mean=0, variance=1)
+        h = Variable("h", mean=a, variance=1)  # a latent value per row: no data anywhere
+        Variable("d", distribution="DiracDistribution", mean=2 * h + a)  # per-row Dirac
+        Variable("y", mean=h, variance=0.5)
+    return g
+
+
+#: the outputs of ``_outputs`` whose rows are along axis 0 (the rest: axis 1, after draws)
+_ROWS_FIRST = ("means", "variances")
+
+
+def _outputs(rows: slice | None, devices: int | None = None) -> dict[str, Any]:
+    """Per-row outputs without data (the latent ``h``, the Dirac ``d``), predictive draws,
+    log-likelihoods and the ArviZ export of each model fitting ``_per_row_graph`` (``rows``:
+    this process's rows as LocalRows; ``None``: all rows)."""
+    from bayesgraph.core.model import MAPFisherModel
+
+    g = _per_row_graph()
+    y = np.random.default_rng(5).normal(size=N)
+    y[[2, 8]] = np.nan  # a hole in the rows of each process
+    data: Any = {g.y: y} if rows is None else LocalRows({g.y: y[rows]})
+    short = {MAPModel: {}, MAPFisherModel: {"check": False},
+             ADVIModel: {"num_steps": 300, "check": False},
+             MGVIModel: {"n_iterations": 2, "n_samples": 2, "check": False}}
+    out: dict[str, Any] = {}
+    for cls, options in short.items():
+        with warnings.catch_warnings():  # the short runs are not settled: equality is tested
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = cls(g, data=data, seed=0, devices=devices, **options).solve()
+        name = cls.__name__
+        out[f"{name}/rows"] = [model.rows.start, model.rows.stop]
+        for what, values in (
+                ("means", model.get_means([g.a, g.h, g.d, g.y], n_samples=20)),
+                ("variances", model.get_variances([g.h, g.d, g.y], n_samples=20)),
+                ("samples", model.get_samples([g.h, g.d], n_samples=3)),
+                ("predictive", [model.get_posterior_predictive(g.y, n_samples=3)]),
+                ("loglik", [model.get_log_likelihood(g.y, n_samples=3)])):
+            for i, value in enumerate(values):
+                out[f"{name}/{what}/{i}"] = np.asarray(value, float).tolist()
+        exported = model.to_inference_data(n_samples=3)
+        for part, names in (("posterior", ("p.a", "p.h", "p.d", "p.y")),
+                             ("posterior_predictive", ("p.y",)), ("log_likelihood", ("p.y",)),
+                             ("observed_data", ("p.y",))):
+            for var in names:
+                array = exported[part][var]
+                out[f"{name}/az/{part}/{var}"] = {
+                    "dims": list(array.dims), "values": np.asarray(array, float).tolist(),
+                    "coords": {d: np.asarray(array.coords[d]).tolist() for d in array.dims}}
+    return out
+
+
+def _selected(ref: dict[str, Any], got: dict[str, Any]) -> np.ndarray:
+    """The entries of an exported array ``ref`` at the coordinates of ``got``."""
+    values = np.asarray(ref["values"], float)
+    for axis, dim in enumerate(ref["dims"]):
+        where = [ref["coords"][dim].index(c) for c in got["coords"][dim]]
+        values = np.take(values, where, axis=axis)
+    return values
+
+
+def _worker(port: int, process: int, mode: str) -> None:
     import json
 
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(f"127.0.0.1:{port}", 2, process)
-    rows = (slice(0, 5) if process == 0 else slice(5, N)) if uneven else (
+    rows = (slice(0, 5) if process == 0 else slice(5, N)) if mode == "uneven" else (
         slice(0, 6) if process == 0 else slice(6, N))
     try:
-        print("RESULT " + json.dumps(_fit(rows)), flush=True)
+        if mode == "outputs":  # every process all rows, then its own rows (LocalRows)
+            result = {"all": _outputs(None), "local": _outputs(rows)}
+        else:
+            result = _fit(rows)
+        print("RESULT " + json.dumps(result), flush=True)
     except OptionError as err:
         print("ERROR " + str(err), flush=True)
     jax.distributed.shutdown()
 
 
-def _two_processes(uneven: bool, devices: int) -> list[str]:
+def _two_processes(mode: str, devices: int) -> list[str]:
     """Run ``_worker`` in two processes with ``devices`` CPU devices each."""
     import os
     import socket
@@ -269,10 +336,10 @@ def _two_processes(uneven: bool, devices: int) -> list[str]:
     env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     src = str(Path(__file__).resolve().parent.parent / "src")
     env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
-    workers = [subprocess.Popen([sys.executable, __file__, str(port), str(i), str(int(uneven))],
+    workers = [subprocess.Popen([sys.executable, __file__, str(port), str(i), mode],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True) for i in range(2)]
-    outputs = [w.communicate(timeout=300) for w in workers]
+    outputs = [w.communicate(timeout=600) for w in workers]
     lines = []
     for w, (out, err) in zip(workers, outputs, strict=True):
         found = [x for x in out.splitlines() if x.startswith(("RESULT ", "ERROR "))]
@@ -286,7 +353,7 @@ def test_two_processes_equal_one():
     """Two processes of two CPU devices each (examples/distributed_fit.py runs one each)."""
     import json
 
-    results = [json.loads(line.removeprefix("RESULT ")) for line in _two_processes(False, 2)]
+    results = [json.loads(line.removeprefix("RESULT ")) for line in _two_processes("fit", 2)]
     alone = _fit(None)
     for r in results:
         assert r["devices"] == 4
@@ -303,13 +370,48 @@ def test_two_processes_equal_one():
 
 @pytest.mark.slow
 def test_two_processes_refuse_uneven_rows():
-    lines = _two_processes(True, devices=2)
+    lines = _two_processes("uneven", devices=2)
     for line in lines:  # both processes refuse, neither waits for the other
         assert line.startswith("ERROR LocalRows: the rows do not split evenly"), line
         assert "process 0: 5 rows on 2 devices, process 1: 7 rows on 2 devices" in line
 
 
+@pytest.mark.slow
+def test_two_processes_per_row_outputs_equal_one():
+    """Per-row latents without data, per-row Dirac variables, predictive draws, pointwise
+    log-likelihoods and the ArviZ export in two processes of two devices each: without
+    LocalRows every process answers for all rows, with LocalRows for its own
+    (``model.rows``), each as one process fitting all rows (MAP, MAPFisher, ADVI, MGVI)."""
+    import json
+
+    results = [json.loads(line.removeprefix("RESULT ")) for line in _two_processes("outputs", 2)]
+    alone = _outputs(None, devices=1)
+    for process, result in enumerate(results):
+        for kind, got in result.items():
+            lo, hi = (0, N) if kind == "all" else ((0, 6), (6, N))[process]
+            assert set(got) == set(alone)
+            for key, ref in alone.items():
+                if key.endswith("/rows"):
+                    assert got[key] == [lo, hi], (kind, key)
+                    continue
+                if "/az/" in key:
+                    assert got[key]["dims"] == ref["dims"], key
+                    if "example" in ref["dims"]:
+                        assert got[key]["coords"]["example"] == list(range(lo, hi)), key
+                    expected = _selected(ref, got[key])
+                    assert expected.size and expected.shape == np.shape(got[key]["values"])
+                    np.testing.assert_allclose(got[key]["values"], expected, rtol=1e-8,
+                                               atol=1e-12, err_msg=f"{kind} {key}")
+                    continue
+                expected = np.asarray(ref, float)
+                if not key.endswith("means/0"):  # all but the static a: per row
+                    axis = 0 if key.split("/")[1] in _ROWS_FIRST else 1
+                    expected = np.take(expected, np.arange(lo, hi), axis=axis)
+                np.testing.assert_allclose(got[key], expected, rtol=1e-8, atol=1e-12,
+                                           err_msg=f"{kind} {key}")
+
+
 if __name__ == "__main__":
     import sys
 
-    _worker(int(sys.argv[1]), int(sys.argv[2]), bool(int(sys.argv[3])))
+    _worker(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
