@@ -212,6 +212,22 @@ def test_initial_values_of_local_holes_are_refused():
         site_values(model, {g.y: np.zeros(4)})
 
 
+def test_initial_values_of_per_row_latents_are_refused_with_local_rows():
+    from bayesgraph.core.model._common import site_values
+
+    with Graph("iv") as g:
+        a = StaticVariable("a", mean=0, variance=1)
+        h = Variable("h", mean=a, variance=1)  # no data: a latent value per row
+        Variable("y", mean=h, variance=1)
+    model = MAPModel(g, data={g.y: np.array([0.5, 1.0, 1.5, 2.0])}, devices=1)
+    assert set(site_values(model, {g.h: np.zeros(4), g.a: 1.0})) == {"iv/h", "iv/a"}
+    model.rows = slice(2, 4)  # as in process 1 of 2 with LocalRows
+    assert set(site_values(model, {g.a: 1.0})) == {"iv/a"}  # static: global, allowed
+    with pytest.raises(OptionError, match="per-row variable 'iv/h' cannot be given with "
+                                          "LocalRows"):
+        site_values(model, {g.h: np.zeros(4)})
+
+
 # -- two real processes on localhost (gloo) --------------------------------------------------
 
 

@@ -63,12 +63,12 @@ def site_values(model: Any, values: Mapping | None, *, strict: bool = True
                 f"{var.full_shape(n_data)}"
             ) from None
         _, member = model.grouped.locate(name)
-        if site.partial and var.dynamic and getattr(model, "rows", None) not in (
-                None, slice(0, n_data)):
+        if var.dynamic and getattr(model, "rows", None) not in (None, slice(0, n_data)):
+            what = "the missing entries of" if site.partial else "the per-row variable"
             raise OptionError(
-                f"initial values for the missing entries of {name!r} cannot be given with "
-                "LocalRows (each process holds only its rows); leave them out (the model "
-                "chooses their start)")
+                f"initial values for {what} {name!r} cannot be given with LocalRows (each "
+                "process holds only its rows); leave them out (the model chooses their "
+                "start)")
         if site.partial:
             where, positions = model._member_slices[name]
             flat = np.arange(where.start, where.stop)

@@ -20,9 +20,11 @@ rows in host memory:
    every hole in its group's missing site) become the process's shards of global arrays
    (``jax.make_array_from_callback``, asked only for this process's devices).
 
-Row-wise results (means, variances, samples of a variable with data) are this process's
-rows; static variables are global (see ``docs/scaling.md`` for what a multi-process run
-does not support yet).
+Row-wise results (means, variances and samples of per-row variables, with data or without,
+Dirac ones too, predictive draws, log-likelihoods, the ArviZ export) are this process's
+rows; static variables are global. Device results are read through :func:`to_host`, which
+gathers an array sharded across processes, or takes this process's rows of a per-row one
+(see ``docs/scaling.md``).
 
 The arithmetic is split from the exchange, so it is tested in one process by simulating
 several (``tests/test_local_rows.py``).
