@@ -105,12 +105,15 @@ _CHUNK = 16
 _SMALL_CHUNK = 4
 SMALL_CHUNK_DIMENSION = 10_000
 #: the matrix-free path keeps the Lanczos vectors of a chunk (one pass of Hessian-vector
-#: products per draw instead of two) when they are at most this many values (64 MB in
-#: float64), else regenerates them. Measured on the pedigree, a chunk of 4 draws at 55-60
-#: steps: 0.08-0.13 s kept against 0.16 s regenerated at d = 15,000 (26 MB of vectors), but
-#: 2.1-3.6 s kept against 1.5 s regenerated at d = 150,000 (288 MB: stored, they leave the
-#: caches and cost more than the second pass)
-BASIS_VALUES = 2 ** 23
+#: products per draw instead of two) when they are at most this many values (2 GB in
+#: float64, split over the devices), else regenerates them. Measured on the pedigree, a
+#: chunk of 4 draws: at d = 15,000 and 55-60 steps 0.08-0.13 s kept against 0.16 s
+#: regenerated; at d = 150,000 and 25 steps (120 MB of vectors, kept in a buffer updated in
+#: place) 0.35 s against 0.54 s. (With the vectors stacked as the scan's outputs, 288 MB at
+#: 60 steps had cost 2.1-3.6 s against 1.5 s, hence an earlier limit of 64 MB.) At 10^6
+#: persons a product costs about 1 s per chunk on 8 simulated devices, and the second pass
+#: about half of the draws' time
+BASIS_VALUES = 2 ** 28
 #: folds of the cross-fitted control variate of the matrix-free variances (module docstring)
 VARIANCE_FOLDS = 10
 #: the matrix-free path's draws use the fewest Lanczos steps whose result is within a
