@@ -205,9 +205,11 @@ class MAPFisherModel(MAPModel):
         #: after solve() with the check: the curvature check's findings (see _curvature.py)
         self.curvature: curvature.Curvature | None = None
         self.max_dense_dimension = int(max_dense_dimension)
-        #: matrix-free path: the Lanczos steps of the draws after the first chunk, set by the
-        #: first chunk after each solve() (:func:`lanczos_tolerance`)
+        #: matrix-free path: the Lanczos steps of the latest call's draws, read off the
+        #: calibrating chunk for that call's :func:`lanczos_tolerance`
         self.lanczos_steps_used: int | None = None
+        #: the calibrating chunk's tridiagonals (first chunk after each solve()) and the
+        #: step count read off them per tolerance
         self._calibration: tuple[np.ndarray, np.ndarray] | None = None
         self._settled: dict[float, int] = {}
         self.lanczos_steps = int(lanczos_steps)
